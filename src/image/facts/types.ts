@@ -1,0 +1,54 @@
+/**
+ * What the guard knows about an image: the contract between image inspection and the rules.
+ * Every field is derived from the image's final (union) filesystem and its config blob.
+ */
+
+/** The user the image runs as, from config `User`, resolved through the image's own /etc/passwd and /etc/group. */
+export interface ImageUser {
+  /** `User` from the image config, verbatim ("" when unset, which means root). */
+  readonly configured: string;
+  /** Numeric uid, or null when the configured name cannot be resolved through /etc/passwd. */
+  readonly uid: number | null;
+  /** Numeric gid, or null when unknown. */
+  readonly gid: number | null;
+  /** User name from /etc/passwd (or the configured name), null when there is none. */
+  readonly name: string | null;
+}
+
+/** How much of the image a scan read; a top-down scan may stop once every question is settled. */
+export interface ScanSummary {
+  readonly layersTotal: number;
+  readonly layersRead: number;
+  readonly stoppedEarly: boolean;
+}
+
+/** Facts about one platform's image (one manifest). */
+export interface PlatformFacts {
+  /** "linux/amd64", "linux/arm64/v8"; "unknown" for a single manifest whose config names none. */
+  readonly platform: string;
+  /** Digest of this platform's image manifest. */
+  readonly digest: string;
+  /** Absolute paths of shell executables present in the final filesystem, sorted. */
+  readonly shells: readonly string[];
+  /** Names of package managers whose executables are present (apt, dpkg, apk, …), sorted. */
+  readonly packageManagers: readonly string[];
+  readonly user: ImageUser;
+  /** true: runs as a non-zero uid; false: runs as root; null: cannot be known (unresolvable name). */
+  readonly nonRoot: boolean | null;
+  /** A debug variant recognised by content (e.g. /busybox/busybox of distroless :debug), not by tag. */
+  readonly debugVariant: boolean;
+  /** No shell, no package manager, not a debug variant. */
+  readonly distroless: boolean;
+  /** The base it is built on where recognisable (/etc/os-release PRETTY_NAME, or a base-name label); null otherwise. */
+  readonly base: string | null;
+  readonly scan: ScanSummary;
+}
+
+/** Facts about an image reference: the worst case across its platforms, and each platform. */
+export interface ImageFacts extends Omit<PlatformFacts, 'platform' | 'digest' | 'scan'> {
+  /** The reference as given. */
+  readonly image: string;
+  /** Digest of the manifest or index the reference resolved to. */
+  readonly digest: string;
+  readonly platforms: readonly PlatformFacts[];
+}

@@ -1,0 +1,22 @@
+import type { ImageFacts } from './facts/types.js';
+
+/** Registry credentials for one registry host; never logged. */
+export interface RegistryCredential {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** Looks up credentials for a registry host and repository (docker config.json / pull-secret semantics). */
+export type CredentialLookup = (registryHost: string, repository: string) => RegistryCredential | undefined;
+
+export interface InspectOptions {
+  /** The admission deadline: every registry call and scan stops when it fires. */
+  readonly signal: AbortSignal;
+  /** Extra credentials for this call (e.g. the pod's imagePullSecrets), tried before the inspector's own. */
+  readonly credentials?: CredentialLookup;
+}
+
+/** Turns an image reference into facts. Implemented by src/image/inspector.ts; faked only in unit tests. */
+export interface ImageInspector {
+  inspect(reference: string, options: InspectOptions): Promise<ImageFacts>;
+}
