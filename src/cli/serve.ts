@@ -1,0 +1,94 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { compilePolicies } from '../policy/compile.js';
+import { readPolicies } from '../policy/source.js';
+import { noInspection } from '../review/facts-source.js';
+import { parseNamespaceLabels, staticNamespaces } from '../review/namespaces.js';
+import { createApp } from '../server/app.js';
+import { startHttpsServer } from '../server/https.js';
+import { ensureDevCertificates } from '../server/tls/dev-certificates.js';
+import { EXIT, UsageError, type CommandIo } from './io.js';
+
+export const SERVE_USAGE = `Usage: distroless-guard serve [--port 8443] [--host 0.0.0.0] [--policy FILE]
+                             [--tls-cert FILE --tls-key FILE] [--certs-dir DIR]
+                             [--service NAME] [--namespace NS] [--namespace-labels NS=k=v,...]...
+
+Serves POST /validate and POST /mutate (AdmissionReview admission.k8s.io/v1) over HTTPS, plus /healthz and /readyz.
+Without --policy the embedded default policy is used; without --tls-cert/--tls-key a development CA and serving
+certificate are generated into --certs-dir (default ./certs).`;
+
+export interface ServeHandle {
+  readonly port: number;
+  readonly caPath: string | undefined;
+  close(): Promise<void>;
+}
+
+/** Starts the webhook; resolves once it listens. Throws UsageError or PolicyLoadError (the server refuses to start). */
+export async function startServe(args: readonly string[], io: CommandIo): Promise<ServeHandle> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      port: { type: 'string', default: '8443' },
+      host: { type: 'string', default: '0.0.0.0' },
+      policy: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'certs-dir': { type: 'string', default: 'certs' },
+      service: { type: 'string', default: 'distroless-guard' },
+      namespace: { type: 'string', default: io.env['POD_NAMESPACE'] ?? 'distroless-guard' },
+      'namespace-labels': { type: 'string', multiple: true, default: [] },
+      'log-level': { type: 'string', default: io.env['LOG_LEVEL'] ?? 'info' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${values.port} is not a port number`);
+  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
+  let namespaceLabels;
+  try {
+    namespaceLabels = parseNamespaceLabels(values['namespace-labels']);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+
+  const logger = pino({ level: values['log-level'], base: { service: 'distroless-guard' } }, pino.destination({ dest: io.stdout === process.stdout ? 1 : 2, sync: false }));
+  const policies = compilePolicies(await readPolicies(values.policy && resolve(io.cwd, values.policy)), { guardNamespace: values.namespace });
+  logger.info({ policies: policies.map((p) => p.name), source: values.policy ?? 'embedded default' }, 'policies loaded');
+
+  let tls: { certPath: string; keyPath: string };
+  let caPath: string | undefined;
+  if (values['tls-cert'] && values['tls-key']) {
+    tls = { certPath: resolve(io.cwd, values['tls-cert']), keyPath: resolve(io.cwd, values['tls-key']) };
+  } else {
+    const dev = await ensureDevCertificates(resolve(io.cwd, values['certs-dir']), values.service, values.namespace);
+    tls = dev;
+    caPath = dev.caPath;
+    io.stderr.write(`${dev.generated ? 'generated' : 'reusing'} development certificates; CA: ${dev.caPath}\n`);
+  }
+
+  const app = createApp({ review: { policies: () => policies, namespaces: staticNamespaces(namespaceLabels), facts: noInspection }, logger });
+  const running = await startHttpsServer(app, tls, { port, host: values.host });
+  io.stderr.write(`distroless-guard serving https://${values.host === '0.0.0.0' ? '127.0.0.1' : values.host}:${running.port} (POST /validate, /mutate)\n`);
+  return {
+    port: running.port,
+    caPath,
+    close: async () => {
+      await running.close();
+      logger.flush();
+    },
+  };
+}
+
+/** `serve` as a process: runs until SIGTERM/SIGINT, then drains in-flight reviews and exits. */
+export async function runServe(args: readonly string[], io: CommandIo): Promise<number> {
+  const handle = await startServe(args, io);
+  await new Promise<void>((resolveSignal) => {
+    process.once('SIGTERM', resolveSignal);
+    process.once('SIGINT', resolveSignal);
+  });
+  io.stderr.write('shutting down: finishing in-flight reviews\n');
+  await handle.close();
+  return EXIT.ok;
+}

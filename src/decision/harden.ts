@@ -1,0 +1,71 @@
+import type { V1PodSpec } from '@kubernetes/client-node';
+import { patchOps, type JsonPatchOperation, type PointerSegment } from '../shared/json-patch.js';
+import { effectiveSecurity, normaliseCapability } from '../workload/security-context.js';
+import type { ContainerTarget } from '../workload/targets.js';
+
+export interface HardeningPlan {
+  readonly operations: readonly JsonPatchOperation[];
+  /** Human descriptions of what the operations set, e.g. "runAsNonRoot: true". */
+  readonly changes: readonly string[];
+  /** Explicit user choices that contradict hardening: reported, never overwritten. */
+  readonly conflicts: readonly string[];
+}
+
+/**
+ * Plans the securityContext fields to add to one container where the pod leaves them unset (effective value:
+ * container over pod). Never replaces what is set. Avoids combinations the API server rejects
+ * (allowPrivilegeEscalation: false with privileged: true or with CAP_SYS_ADMIN added) and Linux-only fields on
+ * Windows pods (spec.os.name: windows).
+ */
+export function planHardening(spec: V1PodSpec, target: ContainerTarget): HardeningPlan {
+  const security = effectiveSecurity(spec, target.container);
+  const own = target.container.securityContext ?? undefined;
+  const fields: Record<string, unknown> = {};
+  const changes: string[] = [];
+  const conflicts: string[] = [];
+
+  if (security.runAsNonRoot === false) conflicts.push('runAsNonRoot: false is set explicitly; left as is');
+  else if (security.runAsNonRoot === undefined) {
+    if (security.runAsUser === 0) conflicts.push('runAsUser: 0 is set explicitly; runAsNonRoot left unset');
+    else fields['runAsNonRoot'] = true;
+  }
+  if (!security.windows) {
+    if (security.allowPrivilegeEscalation === undefined) {
+      const sysAdmin = security.capabilitiesAdd.some((c) => normaliseCapability(c) === 'SYS_ADMIN');
+      if (security.privileged === true) conflicts.push('privileged: true is set; allowPrivilegeEscalation left unset');
+      else if (sysAdmin) conflicts.push('CAP_SYS_ADMIN is added; allowPrivilegeEscalation left unset');
+      else fields['allowPrivilegeEscalation'] = false;
+    } else if (security.allowPrivilegeEscalation) conflicts.push('allowPrivilegeEscalation: true is set explicitly; left as is');
+    if (security.seccompProfileType === undefined) fields['seccompProfile'] = { type: 'RuntimeDefault' };
+    else if (security.seccompProfileType === 'Unconfined') conflicts.push('seccompProfile Unconfined is set explicitly; left as is');
+    if (security.capabilitiesDrop === undefined) fields['capabilities'] = { drop: ['ALL'] };
+    else if (!security.capabilitiesDrop.some((c) => normaliseCapability(c) === 'ALL')) {
+      conflicts.push('capabilities.drop is set without ALL; left as is');
+    }
+  }
+
+  for (const [field, value] of Object.entries(fields)) changes.push(`${field === 'capabilities' ? 'capabilities.drop' : field}: ${summarise(field, value)}`);
+  return { operations: operationsFor(target.path, own, fields), changes, conflicts };
+}
+
+/** An absent parent is created whole (RFC 6902 `add` needs the parent to exist); otherwise fields are added one by one. */
+function operationsFor(
+  containerPath: readonly PointerSegment[],
+  own: { capabilities?: unknown } | undefined,
+  fields: Record<string, unknown>,
+): JsonPatchOperation[] {
+  if (Object.keys(fields).length === 0) return [];
+  const scPath = [...containerPath, 'securityContext'];
+  if (!own) return [patchOps.add(scPath, fields)];
+  return Object.entries(fields).map(([field, value]) =>
+    field === 'capabilities' && own.capabilities
+      ? patchOps.add([...scPath, 'capabilities', 'drop'], ['ALL'])
+      : patchOps.add([...scPath, field], value),
+  );
+}
+
+function summarise(field: string, value: unknown): string {
+  if (field === 'seccompProfile') return 'RuntimeDefault';
+  if (field === 'capabilities') return '[ALL]';
+  return String(value);
+}

@@ -1,0 +1,73 @@
+import type { Verdict } from '../admission/verdict.js';
+import type { JsonPatchOperation } from '../shared/json-patch.js';
+import type { ContainerIdentity, Finding } from './finding.js';
+
+export const WARNING_PREFIX = '[distroless-guard]';
+
+/** Combines findings into one verdict: denied when any violation is enforced; every DryRun violation a warning. */
+export function verdictOf(findings: readonly Finding[], extra: { warnings?: readonly string[]; patch?: readonly JsonPatchOperation[] } = {}): Verdict {
+  const denials: string[] = [];
+  const warnings: string[] = [];
+  for (const finding of findings) {
+    const { outcome } = finding;
+    switch (outcome.kind) {
+      case 'violation':
+        if (outcome.action === 'Enforce') denials.push(`[${finding.policy}/${finding.rule}] ${describe(finding.container)}: ${outcome.message}. Fix: ${outcome.fix}`);
+        else warnings.push(warning(`DryRun: ${finding.policy}/${finding.rule} would deny`, finding.container, outcome.message));
+        break;
+      case 'ignored-failure':
+        warnings.push(warning(`${finding.policy}/${finding.rule} skipped (failurePolicy Ignore) for`, finding.container, outcome.message));
+        break;
+      case 'exempt':
+        break;
+    }
+  }
+  const allWarnings = [...new Set([...warnings, ...(extra.warnings ?? [])])];
+  const auditAnnotations = auditAnnotationsOf(findings);
+  if (denials.length > 0) {
+    const message = `distroless-guard denied the request: ${denials.join('; ')}`;
+    return { allowed: false, denial: { code: 403, message }, warnings: allWarnings, auditAnnotations, patch: [] };
+  }
+  return { allowed: true, warnings: allWarnings, auditAnnotations, patch: extra.patch ?? [] };
+}
+
+export function describe(container: ContainerIdentity, image = container.image): string {
+  const kind = container.kind === 'container' ? 'container' : container.kind === 'initContainer' ? 'init container' : 'ephemeral container';
+  return `${kind} "${container.name}" (${image || 'no image'})`;
+}
+
+/** kubectl prints warnings one per line; the API server may truncate long ones, so keep them under 120 characters. */
+export const WARNING_BUDGET = 120;
+
+/**
+ * "[distroless-guard] <what> container "app" (image): message" — naming the container and its image; a long image
+ * is shortened to its last path segment before the message is cut.
+ */
+export function warning(what: string, container: ContainerIdentity, message: string): string {
+  const full = `${WARNING_PREFIX} ${what} ${describe(container)}: ${message}`;
+  if (full.length <= WARNING_BUDGET) return full;
+  const short = `${WARNING_PREFIX} ${what} ${describe(container, container.image.slice(container.image.lastIndexOf('/') + 1))}: ${message}`;
+  return short.length <= WARNING_BUDGET ? short : `${short.slice(0, WARNING_BUDGET - 1)}…`;
+}
+
+/**
+ * One audit annotation per policy/rule with findings. The API server prefixes keys with the webhook name, so a key
+ * must be a valid qualified-name part: at most 63 characters of [A-Za-z0-9-_.], alphanumeric at both ends.
+ */
+function auditAnnotationsOf(findings: readonly Finding[]): Record<string, string> {
+  const grouped = new Map<string, string[]>();
+  for (const finding of findings) {
+    const key = annotationKey(`${finding.policy}.${finding.rule}`);
+    const { outcome } = finding;
+    const label = outcome.kind === 'violation' ? outcome.action : outcome.kind === 'exempt' ? `Exempt (${outcome.reason})` : 'NotChecked';
+    const values = grouped.get(key) ?? [];
+    values.push(`${label}: ${describe(finding.container)}: ${outcome.message}`);
+    grouped.set(key, values);
+  }
+  return Object.fromEntries([...grouped].map(([key, values]) => [key, values.join(' | ')]));
+}
+
+export function annotationKey(raw: string): string {
+  const cleaned = raw.replace(/[^A-Za-z0-9_.-]/g, '-').slice(-63).replace(/^[^A-Za-z0-9]+/, '').replace(/[^A-Za-z0-9]+$/, '');
+  return cleaned || 'finding';
+}

@@ -1,0 +1,109 @@
+import { ACTIONS, MODES, POLICY_API_VERSION, POLICY_KIND, RULE_NAMES } from './types.js';
+
+/**
+ * The one schema of a DistrolessPolicy: the CRD's openAPIV3Schema (structural, so the API server can prune and
+ * validate) and, with unknown fields forbidden, the validator of policy files.
+ */
+type Schema = { readonly [key: string]: unknown };
+
+/** Kubernetes' marker for objects that keep fields the schema does not list (here: metadata). */
+export const PRESERVE_UNKNOWN = 'x-kubernetes-preserve-unknown-fields';
+
+const stringList = (description: string): Schema => ({ type: 'array', description, items: { type: 'string', minLength: 1 } });
+
+const labelSelector: Schema = {
+  type: 'object',
+  properties: {
+    matchLabels: { type: 'object', additionalProperties: { type: 'string' } },
+    matchExpressions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['key', 'operator'],
+        properties: {
+          key: { type: 'string', minLength: 1 },
+          operator: { type: 'string', enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
+          values: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+  },
+};
+
+const resourceFilter: Schema = {
+  type: 'object',
+  properties: {
+    namespaces: stringList('Namespace name globs'),
+    namespaceSelector: labelSelector,
+    images: stringList('Image reference globs, e.g. registry.k8s.io/*'),
+    serviceAccounts: stringList('Service account globs: "namespace:name" or "name"'),
+  },
+};
+
+const ruleSpec: Schema = {
+  type: 'object',
+  properties: {
+    action: { type: 'string', enum: [...ACTIONS] },
+    exceptions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['images', 'reason'],
+        properties: { images: { ...stringList('Image globs exempt from this rule'), minItems: 1 }, reason: { type: 'string', minLength: 1 } },
+      },
+    },
+  },
+};
+
+export const policySpecSchema: Schema = {
+  type: 'object',
+  properties: {
+    mode: { type: 'string', enum: [...MODES], default: 'DryRun' },
+    match: resourceFilter,
+    exclude: resourceFilter,
+    production: { type: 'object', properties: { namespaces: stringList('Production namespace globs'), namespaceSelector: labelSelector } },
+    failurePolicy: { type: 'string', enum: ['Fail', 'Ignore'] },
+    rules: { type: 'object', properties: Object.fromEntries(RULE_NAMES.map((rule) => [rule, ruleSpec])) },
+    mutate: {
+      type: 'object',
+      properties: { action: { type: 'string', enum: [...ACTIONS] }, securityContext: { type: 'boolean' } },
+    },
+  },
+};
+
+export const policyDocumentSchema: Schema = {
+  type: 'object',
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    apiVersion: { type: 'string', enum: [POLICY_API_VERSION] },
+    kind: { type: 'string', enum: [POLICY_KIND] },
+    metadata: {
+      type: 'object',
+      [PRESERVE_UNKNOWN]: true,
+      required: ['name'],
+      properties: { name: { type: 'string', minLength: 1 }, generation: { type: 'integer' } },
+    },
+    spec: policySpecSchema,
+  },
+};
+
+/** A copy of the schema with `additionalProperties: false` wherever properties are listed, so typos are errors. */
+export function closedSchema(schema: Schema): Schema {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'properties' && isSchema(value)) {
+      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isSchema(v) ? closedSchema(v) : v]));
+    } else if ((key === 'items' || key === 'additionalProperties') && isSchema(value)) {
+      out[key] = closedSchema(value);
+    } else {
+      out[key] = value;
+    }
+  }
+  const open = schema[PRESERVE_UNKNOWN] === true || 'additionalProperties' in schema;
+  if ('properties' in schema && !open) out['additionalProperties'] = false;
+  return out;
+}
+
+function isSchema(value: unknown): value is Schema {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

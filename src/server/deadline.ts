@@ -1,0 +1,32 @@
+/**
+ * The API server appends `?timeout=10s` (the webhook's timeoutSeconds, 1–30 s, default 10) and gives up after it.
+ * We answer before it, always: work gets a budget short of the deadline, and a last-resort answer is ready just
+ * before it.
+ */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+const MIN_TIMEOUT_MS = 1_000;
+const MAX_TIMEOUT_MS = 30_000;
+
+/** Parses a Go duration as the API server writes it ("10s", "1m30s", "500ms"); undefined when absent or invalid. */
+export function parseGoDuration(text: string): number | undefined {
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return undefined;
+  const units: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  for (const [, amount, , unit] of text.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) total += Number(amount) * (units[unit as string] ?? 0);
+  return total;
+}
+
+export interface AdmissionBudget {
+  /** When the API server stops waiting. */
+  readonly timeoutMs: number;
+  /** When registry calls and scans must have given up, leaving time to decide and answer. */
+  readonly workMs: number;
+  /** When the last-resort answer is sent if the review has not finished. */
+  readonly answerMs: number;
+}
+
+export function budgetFor(timeoutParameter: unknown): AdmissionBudget {
+  const parsed = typeof timeoutParameter === 'string' ? parseGoDuration(timeoutParameter) : undefined;
+  const timeoutMs = Math.min(MAX_TIMEOUT_MS, Math.max(MIN_TIMEOUT_MS, parsed ?? DEFAULT_TIMEOUT_MS));
+  return { timeoutMs, workMs: Math.round(timeoutMs * 0.8), answerMs: timeoutMs - Math.min(500, timeoutMs * 0.1) };
+}
