@@ -53,7 +53,7 @@ export async function startServe(args: readonly string[], io: CommandIo): Promis
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
 
-  const logger = pino({ level: values['log-level'], base: { service: 'distroless-guard' } }, pino.destination({ dest: io.stdout === process.stdout ? 1 : 2, sync: false }));
+  const logger = pino({ level: values['log-level'], base: { service: 'distroless-guard' } }, io.stdout);
   const policies = compilePolicies(await readPolicies(values.policy && resolve(io.cwd, values.policy)), { guardNamespace: values.namespace });
   logger.info({ policies: policies.map((p) => p.name), source: values.policy ?? 'embedded default' }, 'policies loaded');
 
@@ -76,7 +76,6 @@ export async function startServe(args: readonly string[], io: CommandIo): Promis
     caPath,
     close: async () => {
       await running.close();
-      logger.flush();
     },
   };
 }

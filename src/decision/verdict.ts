@@ -36,18 +36,17 @@ export function describe(container: ContainerIdentity, image = container.image):
   return `${kind} "${container.name}" (${image || 'no image'})`;
 }
 
-/** kubectl prints warnings one per line; the API server may truncate long ones, so keep them under 120 characters. */
+/** Kubernetes asks for warnings "under 120 characters if possible"; over 256 the API server may truncate (encode.ts cuts there). */
 export const WARNING_BUDGET = 120;
 
 /**
- * "[distroless-guard] <what> container "app" (image): message" — naming the container and its image; a long image
- * is shortened to its last path segment before the message is cut.
+ * "[distroless-guard] <what> container "app" (image): message" — naming the container and its image. Over budget,
+ * the image is shortened to its last path segment; the message itself is never cut here, it is what the user needs.
  */
 export function warning(what: string, container: ContainerIdentity, message: string): string {
   const full = `${WARNING_PREFIX} ${what} ${describe(container)}: ${message}`;
   if (full.length <= WARNING_BUDGET) return full;
-  const short = `${WARNING_PREFIX} ${what} ${describe(container, container.image.slice(container.image.lastIndexOf('/') + 1))}: ${message}`;
-  return short.length <= WARNING_BUDGET ? short : `${short.slice(0, WARNING_BUDGET - 1)}…`;
+  return `${WARNING_PREFIX} ${what} ${describe(container, container.image.slice(container.image.lastIndexOf('/') + 1))}: ${message}`;
 }
 
 /**

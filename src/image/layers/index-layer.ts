@@ -1,0 +1,245 @@
+/**
+ * Streams one layer blob (compressed tar) into a {@link LayerIndex}: entry metadata, whiteouts and the few small
+ * text files the facts need. The layer is never buffered: entry bodies are drained as they pass.
+ */
+import { Readable, Transform, addAbortSignal, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { extract as tarExtract, type ExtractEvents, type Header } from 'tar-stream';
+import { SNIFF_BYTES, declaredCompression, decompressor, sniffCompression } from './compression.js';
+import { LayerIndexError } from './errors.js';
+import { normalisePath, whiteoutOf } from './paths.js';
+import type { EntryKind, LayerEntry, LayerIndex } from './types.js';
+
+export interface LayerIndexLimits {
+  /** Tar headers per layer, whiteouts included. */
+  readonly maxEntries: number;
+  /** Bytes of an entry name or link target after PAX/GNU long names are applied (Linux PATH_MAX is 4096). */
+  readonly maxNameBytes: number;
+  /** Decompressed bytes per layer: stops a decompression bomb early. */
+  readonly maxUncompressedBytes: number;
+  /** Bytes kept of each captured text file; a bigger file is recorded as an entry but its text is dropped. */
+  readonly maxFileBytes: number;
+}
+
+export const DEFAULT_LAYER_INDEX_LIMITS: LayerIndexLimits = {
+  maxEntries: 1_000_000,
+  maxNameBytes: 4096,
+  maxUncompressedBytes: 16 * 1024 ** 3,
+  maxFileBytes: 1024 * 1024,
+};
+
+/**
+ * Text files whose content the facts read. Both os-release locations are kept: /etc/os-release is usually a
+ * symlink to ../usr/lib/os-release (os-release(5)), and the union resolves the link later.
+ */
+export const CAPTURED_FILES: readonly string[] = ['/etc/passwd', '/etc/group', '/etc/os-release', '/usr/lib/os-release'];
+
+export interface IndexLayerOptions {
+  /** Digest of the blob, recorded in the index (the caller verifies it while streaming). */
+  readonly digest: string;
+  /** The descriptor's media type; must be a known layer type even though the bytes decide the decompression. */
+  readonly mediaType: string;
+  readonly signal: AbortSignal;
+  readonly limits?: Partial<LayerIndexLimits>;
+  /** Normalised paths whose text to capture; defaults to {@link CAPTURED_FILES}. */
+  readonly files?: readonly string[];
+}
+
+/**
+ * Indexes a layer. Takes ownership of `source`: it is read to the end on success (so a digest-verifying source
+ * sees every byte) and destroyed on failure. Rejects only with {@link LayerIndexError}.
+ */
+export async function indexLayer(source: Readable, options: IndexLayerOptions): Promise<LayerIndex> {
+  const { digest, signal } = options;
+  const limits: LayerIndexLimits = { ...DEFAULT_LAYER_INDEX_LIMITS, ...options.limits };
+  const declared = declaredCompression(options.mediaType);
+  if (declared === undefined) {
+    source.destroy();
+    throw new LayerIndexError('unsupported-media-type', digest, `unsupported layer media type "${options.mediaType}"`);
+  }
+
+  let sourceError: unknown;
+  source.once('error', (err: unknown) => {
+    sourceError ??= err;
+  });
+  const fail = (err: unknown): LayerIndexError => {
+    if (!source.destroyed) source.destroy();
+    if (err instanceof LayerIndexError) return err;
+    if (signal.aborted) return new LayerIndexError('aborted', digest, 'aborted', { cause: signal.reason });
+    if (err === sourceError) return new LayerIndexError('source', digest, 'reading the blob failed', { cause: err });
+    const message = err instanceof Error ? err.message : String(err);
+    return new LayerIndexError('corrupt', digest, `unreadable layer: ${message}`, { cause: err });
+  };
+
+  if (signal.aborted) throw fail(signal.reason);
+  addAbortSignal(signal, source);
+
+  try {
+    const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const head = await readHead(chunks);
+    const compression = sniffCompression(Buffer.concat(head)) ?? declared;
+    const input = Readable.from(replay(head, chunks), { objectMode: false });
+    const meter = new ByteMeter(limits.maxUncompressedBytes, digest);
+    const collector = new Collector(digest, limits, new Set(options.files ?? CAPTURED_FILES));
+    const extract = tarExtract(EXTRACT_OPTIONS);
+    extract.on('entry', (header, body, next) => collector.onEntry(header, body, next));
+    const inflate = decompressor(compression);
+    if (inflate === null) await pipeline(input, meter, extract, { signal });
+    else await pipeline(input, inflate, meter, extract, { signal });
+    return collector.result();
+  } catch (err) {
+    throw fail(err);
+  }
+}
+
+/** Reads chunks until the magic bytes can be sniffed or the stream ends. */
+async function readHead(chunks: AsyncIterator<Buffer>): Promise<Buffer[]> {
+  const head: Buffer[] = [];
+  let size = 0;
+  while (size < SNIFF_BYTES) {
+    const next = await chunks.next();
+    if (next.done === true) break;
+    head.push(next.value);
+    size += next.value.length;
+  }
+  return head;
+}
+
+async function* replay(head: readonly Buffer[], rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield* head;
+  // Delegating through an iterable makes an early return (pipeline teardown) close `rest`, destroying the source.
+  yield* { [Symbol.asyncIterator]: () => rest };
+}
+
+/** Counts decompressed bytes and fails as soon as the limit is passed. */
+class ByteMeter extends Transform {
+  private seen = 0;
+
+  constructor(
+    private readonly max: number,
+    private readonly digest: string,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.max) {
+      callback(new LayerIndexError('too-large', this.digest, `more than ${this.max} decompressed bytes`));
+      return;
+    }
+    callback(null, chunk);
+  }
+}
+
+/** Old (v7) tars have no ustar magic; the header checksum still rejects garbage. Not in tar-stream's typings. */
+const EXTRACT_OPTIONS: Parameters<typeof tarExtract>[0] & { allowUnknownFormat: boolean } = { allowUnknownFormat: true };
+
+type EntryBody = ExtractEvents['entry'][1];
+
+class Collector {
+  private readonly entries: LayerEntry[] = [];
+  private readonly whiteouts = new Set<string>();
+  private readonly opaqueDirs = new Set<string>();
+  private readonly files = new Map<string, string>();
+  private count = 0;
+
+  constructor(
+    private readonly digest: string,
+    private readonly limits: LayerIndexLimits,
+    private readonly wanted: ReadonlySet<string>,
+  ) {}
+
+  onEntry(header: Header, body: EntryBody, next: (err?: Error | null) => void): void {
+    // tar-stream destroys the body when the extract fails; the pipeline reports that error, not the body.
+    body.on('error', () => {});
+    let capture: string | null;
+    try {
+      capture = this.record(header);
+    } catch (err) {
+      next(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    if (capture === null) {
+      body.on('end', () => next());
+      body.resume();
+      return;
+    }
+    const path = capture;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (data: unknown) => {
+      const chunk = data as Buffer;
+      size += chunk.length;
+      if (size <= this.limits.maxFileBytes) chunks.push(chunk);
+    });
+    body.on('end', () => {
+      if (size <= this.limits.maxFileBytes) this.files.set(path, Buffer.concat(chunks).toString('utf8'));
+      next();
+    });
+  }
+
+  /** Records one header; returns the path whose body to capture, or null to drain it. */
+  private record(header: Header): string | null {
+    if (++this.count > this.limits.maxEntries) {
+      throw new LayerIndexError('too-many-entries', this.digest, `more than ${this.limits.maxEntries} entries`);
+    }
+    this.checkName(header.name);
+    if (header.linkname) this.checkName(header.linkname);
+
+    const path = normalisePath(header.name);
+    const marker = whiteoutOf(path);
+    if (marker !== null) {
+      if (marker.kind === 'whiteout') this.whiteouts.add(marker.path);
+      else if (marker.kind === 'opaque') this.opaqueDirs.add(marker.dir);
+      return null;
+    }
+    if (path === '/') return null;
+
+    const kind = kindOf(header.type);
+    const mode = (header.mode ?? 0) & 0o7777;
+    const linkname = header.linkname ?? '';
+    const entry: LayerEntry =
+      kind === 'symlink'
+        ? { path, kind, mode, target: linkname }
+        : kind === 'hardlink'
+          ? { path, kind, mode, target: normalisePath(linkname) }
+          : { path, kind, mode };
+    this.entries.push(entry);
+    // A later entry for the same path wins; stale text of an earlier regular file must not survive it.
+    this.files.delete(path);
+    return kind === 'file' && this.wanted.has(path) ? path : null;
+  }
+
+  private checkName(name: string): void {
+    if (Buffer.byteLength(name) > this.limits.maxNameBytes) {
+      throw new LayerIndexError('name-too-long', this.digest, `a name is longer than ${this.limits.maxNameBytes} bytes`);
+    }
+  }
+
+  result(): LayerIndex {
+    return {
+      digest: this.digest,
+      entries: this.entries,
+      whiteouts: [...this.whiteouts],
+      opaqueDirs: [...this.opaqueDirs],
+      files: Object.fromEntries(this.files),
+    };
+  }
+}
+
+function kindOf(type: Header['type']): EntryKind {
+  switch (type) {
+    case 'file':
+    case 'contiguous-file':
+      return 'file';
+    case 'directory':
+      return 'dir';
+    case 'symlink':
+      return 'symlink';
+    case 'link':
+      return 'hardlink';
+    default:
+      return 'other';
+  }
+}

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createEndpointResolver, EndpointError, isLoopbackHost } from './endpoint.js';
+
+describe('endpoint resolution', () => {
+  const resolve = createEndpointResolver({
+    mirrors: { 'gcr.io': '127.0.0.1:5001', 'quay.io': 'https://127.0.0.1:7000' },
+    insecureRegistries: ['registry.lan:5000'],
+  });
+  const cases: Array<[string, string, string, string, boolean]> = [
+    ['Docker Hub goes to registry-1.docker.io over HTTPS', 'docker.io', 'https://registry-1.docker.io', '', false],
+    ['a mirror to a loopback host is plain HTTP', 'gcr.io', 'http://127.0.0.1:5001', '', true],
+    ['a mirror with an explicit scheme keeps it', 'quay.io', 'https://127.0.0.1:7000', '', true],
+    ['an insecure registry is plain HTTP', 'registry.lan:5000', 'http://registry.lan:5000', '', false],
+    ['the same host on another port is not insecure', 'registry.lan:5001', 'https://registry.lan:5001', '', false],
+    ['localhost is plain HTTP', 'localhost:5000', 'http://localhost:5000', '', false],
+    ['[::1] is plain HTTP', '[::1]:5000', 'http://[::1]:5000', '', false],
+    ['any other host is HTTPS', 'ghcr.io', 'https://ghcr.io', '', false],
+  ];
+  for (const [name, registry, baseUrl, prefix, mirrored] of cases) {
+    it(name, () => {
+      const e = resolve(registry);
+      assert.equal(e.baseUrl, baseUrl);
+      assert.equal(e.repositoryPrefix, prefix);
+      assert.equal(e.mirrored, mirrored);
+      assert.equal(e.registry, registry);
+    });
+  }
+  it('a mirror keyed on index.docker.io serves docker.io and keeps its path prefix', () => {
+    const e = createEndpointResolver({ mirrors: { 'index.docker.io': 'mirror.corp:5000/hub' } })('docker.io');
+    assert.deepEqual(e, { registry: 'docker.io', host: 'mirror.corp:5000', baseUrl: 'https://mirror.corp:5000', repositoryPrefix: 'hub/', mirrored: true });
+  });
+  it('refuses a malformed mirror', () => {
+    assert.throws(() => createEndpointResolver({ mirrors: { 'gcr.io': '' } }), EndpointError);
+  });
+});
+
+describe('isLoopbackHost', () => {
+  const cases: Array<[string, boolean]> = [
+    ['127.0.0.1', true], ['127.1.2.3:5000', true], ['localhost', true], ['LOCALHOST:80', true], ['[::1]:5000', true],
+    ['128.0.0.1', false], ['localhost.evil.com', false], ['10.0.0.1', false], ['127.0.0.1.nip.io', false],
+  ];
+  for (const [host, want] of cases) it(`${host} → ${want}`, () => assert.equal(isLoopbackHost(host), want));
+});

@@ -1,0 +1,185 @@
+/**
+ * HTTP to registries: Node's global fetch (undici, keep-alive), the caller's AbortSignal on every call, bounded
+ * retries on 429/502/503/504 and connection resets honouring Retry-After but never past the deadline, and the
+ * 401 → challenge → token dance of auth.ts. Failures become RegistryError with an actionable message.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CredentialLookup } from '../inspector-types.js';
+import { Authenticator, type AuthTarget, type Fetch } from './auth.js';
+import { readCapped } from './body.js';
+import type { Endpoint } from './endpoint.js';
+import { describeUrl, RegistryError } from './errors.js';
+import type { ImageLogger } from './logger.js';
+
+export interface RetryOptions {
+  /** Total attempts per request, the first included (default 3). */
+  readonly attempts: number;
+  /** First backoff; doubles each retry, with jitter (default 200 ms). */
+  readonly baseDelayMs: number;
+  /** A Retry-After longer than this is not waited for (default 10 s). */
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryOptions = { attempts: 3, baseDelayMs: 200, maxDelayMs: 10_000 };
+
+/** Per-call context: the deadline and the caller's extra credentials. */
+export interface CallContext {
+  readonly signal: AbortSignal;
+  /** Epoch ms after which no retry is started (the AbortSignal fires at or before it). */
+  readonly deadline?: number;
+  /** Tried before the client's own credentials (a pod's imagePullSecrets). */
+  readonly credentials?: CredentialLookup;
+}
+
+export interface RequestSpec {
+  readonly method: 'GET' | 'HEAD';
+  /** After /v2/<repository>/: "manifests/latest", "blobs/sha256:…". */
+  readonly path: string;
+  readonly accept?: string;
+  /** For messages: "manifest latest", "layer sha256:…". */
+  readonly what: string;
+}
+
+export interface TransportOptions {
+  readonly fetch: Fetch;
+  /** Extra fetch init (a dispatcher), filled in by `prepare` before the first request. */
+  readonly init: RequestInit;
+  readonly prepare: () => Promise<void>;
+  readonly authenticator: Authenticator;
+  readonly credentials: CredentialLookup | undefined;
+  readonly retry: RetryOptions;
+  readonly logger: ImageLogger;
+  readonly userAgent: string;
+}
+
+const RETRY_STATUS = new Set([429, 502, 503, 504]);
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNABORTED']);
+
+export class Transport {
+  constructor(private readonly o: TransportOptions) {}
+
+  /** Sends a request for `repository` on `endpoint`, authenticating as needed. Returns any final response. */
+  async request(endpoint: Endpoint, repository: string, spec: RequestSpec, ctx: CallContext): Promise<Response> {
+    await this.o.prepare();
+    const repo = `${endpoint.repositoryPrefix}${repository}`;
+    const url = `${endpoint.baseUrl}/v2/${repo}/${spec.path}`;
+    const credHost = endpoint.mirrored ? endpoint.host : endpoint.registry;
+    const credential = ctx.credentials?.(credHost, repo) ?? this.o.credentials?.(credHost, repo);
+    const target: AuthTarget = { registry: endpoint.registry, host: endpoint.host, baseUrl: endpoint.baseUrl, scope: `repository:${repo}:pull`, credential };
+    let authorization = await this.o.authenticator.headerFor(target, ctx.signal);
+    let response = await this.send(url, spec, authorization, endpoint, ctx);
+    for (let round = 0; round < 2 && response.status === 401; round++) {
+      await discard(response);
+      authorization = await this.o.authenticator.onUnauthorized(response, target, authorization, ctx.signal);
+      response = await this.send(url, spec, authorization, endpoint, ctx);
+    }
+    return response;
+  }
+
+  /** One logical request with bounded retries. */
+  private async send(url: string, spec: RequestSpec, authorization: string | undefined, endpoint: Endpoint, ctx: CallContext): Promise<Response> {
+    const headers: Record<string, string> = { 'user-agent': this.o.userAgent };
+    if (spec.accept !== undefined) headers['accept'] = spec.accept;
+    if (authorization !== undefined) headers['authorization'] = authorization;
+    const { attempts, baseDelayMs, maxDelayMs } = this.o.retry;
+    for (let attempt = 1; ; attempt++) {
+      let response: Response | undefined;
+      let failure: RegistryError | undefined;
+      let retryable = false;
+      try {
+        response = await this.o.fetch(url, { ...this.o.init, method: spec.method, headers, signal: ctx.signal, redirect: 'follow' });
+        retryable = RETRY_STATUS.has(response.status);
+      } catch (err) {
+        failure = networkError(err, ctx.signal, endpoint, url, spec.what);
+        retryable = failure.code === 'unavailable' && isReset(err);
+      }
+      if (!retryable || attempt >= attempts) {
+        if (failure !== undefined) throw failure;
+        if (response !== undefined) return response;
+      }
+      let delay = baseDelayMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5);
+      const retryAfter = response !== undefined ? parseRetryAfter(response.headers.get('retry-after')) : undefined;
+      if (retryAfter !== undefined) delay = Math.max(delay, retryAfter);
+      const tooLate = ctx.deadline !== undefined && Date.now() + delay >= ctx.deadline;
+      if (delay > maxDelayMs || tooLate) {
+        if (failure !== undefined) throw failure;
+        if (response !== undefined) return response; // the caller maps the status to an error
+      }
+      this.o.logger.debug({ registry: endpoint.registry, url: describeUrl(url), attempt, status: response?.status, delayMs: Math.round(delay) }, 'registry request retried');
+      if (response !== undefined) await discard(response);
+      try {
+        await sleep(delay, undefined, { signal: ctx.signal });
+      } catch (err) {
+        throw new RegistryError('timeout', endpoint.registry, `the deadline passed while waiting to retry ${spec.what}`, { cause: err });
+      }
+    }
+  }
+}
+
+/** Turns a non-2xx response into the error to throw (reads a little of the body for the registry's own message). */
+export async function statusError(response: Response, endpoint: Endpoint, what: string, signal: AbortSignal): Promise<RegistryError> {
+  const status = response.status;
+  let detail = '';
+  try {
+    const body = await readCapped(response, 16 * 1024, signal, endpoint.registry, what);
+    const doc: unknown = JSON.parse(Buffer.from(body).toString('utf8'));
+    const first = typeof doc === 'object' && doc !== null && 'errors' in doc && Array.isArray(doc.errors) ? (doc.errors[0] as unknown) : undefined;
+    if (typeof first === 'object' && first !== null) {
+      const code = 'code' in first && typeof first.code === 'string' ? first.code : '';
+      const message = 'message' in first && typeof first.message === 'string' ? first.message : '';
+      detail = ` (${[code, message].filter((s) => s !== '').join(': ').slice(0, 200)})`;
+    }
+  } catch {
+    // no readable registry error body: the status says enough
+  }
+  const via = endpoint.mirrored ? ` via mirror ${endpoint.host}` : '';
+  const e = (code: ConstructorParameters<typeof RegistryError>[0], msg: string): RegistryError =>
+    new RegistryError(code, endpoint.registry, `${msg}${via}${detail}`, { status });
+  if (status === 401 || status === 403) return e('unauthorized', `access to ${what} was refused (${status}); check the pull secret or docker config credentials for this registry`);
+  if (status === 404) return e('not-found', `${what} does not exist (404)`);
+  if (status === 429) return e('rate-limited', `the registry rate-limits us (429) for ${what}; retry later or use a mirror`);
+  if (status >= 500) return e('unavailable', `the registry failed (${status}) on ${what}`);
+  return e('bad-response', `unexpected status ${status} for ${what}`);
+}
+
+function networkError(err: unknown, signal: AbortSignal, endpoint: Endpoint, url: string, what: string): RegistryError {
+  if (signal.aborted) return new RegistryError('timeout', endpoint.registry, `the deadline passed while requesting ${what}`, { cause: err });
+  const code = errorCode(err);
+  const where = describeUrl(url);
+  if (code !== undefined && /^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH|ERR_TLS_CERT)/.test(code)) {
+    return new RegistryError('tls', endpoint.registry, `TLS to ${endpoint.host} failed (${code}) for ${where}; configure its CA, or list it as an insecure registry if it speaks plain HTTP`, { cause: err });
+  }
+  if (code === 'ECONNREFUSED') return new RegistryError('unavailable', endpoint.registry, `connection to ${endpoint.host} refused`, { cause: err });
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new RegistryError('unavailable', endpoint.registry, `cannot resolve ${endpoint.host}`, { cause: err });
+  if (code !== undefined && RESET_CODES.has(code)) return new RegistryError('unavailable', endpoint.registry, `connection to ${endpoint.host} was reset during ${what}`, { cause: err });
+  return new RegistryError('unavailable', endpoint.registry, `request for ${what} to ${endpoint.host} failed${code !== undefined ? ` (${code})` : ''}`, { cause: err });
+}
+
+function isReset(err: unknown): boolean {
+  const code = errorCode(err);
+  return code !== undefined && RESET_CODES.has(code);
+}
+
+/** The innermost `code` of an error chain (fetch wraps socket errors in `cause`). */
+export function errorCode(err: unknown): string | undefined {
+  let current: unknown = err;
+  let found: string | undefined;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    if ('code' in current && typeof current.code === 'string') found = current.code;
+    current = 'cause' in current ? current.cause : undefined;
+  }
+  return found;
+}
+
+/** Retry-After in ms: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const when = Date.parse(v);
+  return Number.isNaN(when) ? undefined : Math.max(0, when - now);
+}
+
+async function discard(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => undefined);
+}

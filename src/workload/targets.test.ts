@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeAdmissionReview } from '../admission/decode.js';
+import { admissionReview, objectOf, podSpec, type ReviewOptions } from '../../test/support/reviews.js';
+import { WorkloadShapeError } from './shape.js';
+import { podTargetOf } from './targets.js';
+
+const targetsOf = (kind: Parameters<typeof admissionReview>[0], object: unknown, options?: ReviewOptions) =>
+  podTargetOf(decodeAdmissionReview(JSON.stringify(admissionReview(kind, object, options))));
+
+describe('pod targets', () => {
+  for (const kind of ['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'] as const) {
+    it(`a ${kind} has its pod spec judged, every container kind included`, () => {
+      const spec = { ...podSpec('nginx'), initContainers: [{ name: 'init', image: 'busybox' }] };
+      const result = targetsOf(kind, objectOf(kind, 'web', spec));
+      assert.equal(result.kind, 'targets');
+      if (result.kind !== 'targets') return;
+      assert.deepEqual(result.target.containers.map((c) => `${c.kind}:${c.name}:${c.image}`), ['container:app:nginx', 'initContainer:init:busybox']);
+      assert.equal(result.target.patchable, true);
+    });
+  }
+  const skips: Array<[string, Parameters<typeof admissionReview>[0], ReviewOptions, string]> = [
+    ['DELETE is not judged', 'Pod', { operation: 'DELETE' }, 'operation DELETE is not judged'],
+    ['the status subresource is not judged', 'Pod', { operation: 'UPDATE', subResource: 'status' }, 'subresource status is not judged'],
+    ['a ConfigMap is not judged', 'ConfigMap', {}, 'kind ConfigMap is not judged'],
+  ];
+  for (const [name, kind, options, reason] of skips) {
+    it(`${name}, and says why`, () => assert.deepEqual(targetsOf(kind, objectOf(kind, 'x', podSpec('nginx')), options), { kind: 'skip', reason }));
+  }
+  it('on UPDATE only new or changed containers are judged', () => {
+    const before = objectOf('Deployment', 'web', podSpec('nginx:1', 'redis:7'));
+    const after = objectOf('Deployment', 'web', { containers: [{ name: 'app', image: 'nginx:2' }, { name: 'app2', image: 'redis:7' }, { name: 'side', image: 'envoy' }] });
+    const result = targetsOf('Deployment', after, { operation: 'UPDATE', oldObject: before });
+    assert.equal(result.kind, 'targets');
+    if (result.kind === 'targets') assert.deepEqual(result.target.containers.map((c) => c.name), ['app', 'side']);
+  });
+  it('kubectl debug: only the new ephemeral container of the ephemeralcontainers subresource is judged', () => {
+    const old = objectOf('Pod', 'web', { ...podSpec('nginx'), ephemeralContainers: [{ name: 'debugger-1', image: 'busybox' }] });
+    const now = objectOf('Pod', 'web', { ...podSpec('nginx'), ephemeralContainers: [{ name: 'debugger-1', image: 'busybox' }, { name: 'debugger-2', image: 'busybox:debug' }] });
+    const result = targetsOf('Pod', now, { operation: 'UPDATE', subResource: 'ephemeralcontainers', oldObject: old });
+    assert.equal(result.kind, 'targets');
+    if (result.kind !== 'targets') return;
+    assert.deepEqual(result.target.containers.map((c) => `${c.kind}:${c.name}`), ['ephemeralContainer:debugger-2']);
+    assert.deepEqual(result.target.containers[0]?.path, ['spec', 'ephemeralContainers', 1]);
+    assert.equal(result.target.patchable, true);
+  });
+  it('a Pod UPDATE cannot be patched (the spec is immutable)', () => {
+    const result = targetsOf('Pod', objectOf('Pod', 'web', podSpec('nginx:2')), { operation: 'UPDATE', oldObject: objectOf('Pod', 'web', podSpec('nginx:1')) });
+    assert.equal(result.kind === 'targets' && result.target.patchable, false);
+  });
+  const malformed: Array<[string, unknown, RegExp]> = [
+    ['containers that are not an array', { spec: { containers: 'nginx' } }, /spec\.containers must be an array/],
+    ['a container that is a string', { spec: { containers: ['nginx'] } }, /containers\[0\] must be an object/],
+    ['a runAsUser that is a string', { spec: { containers: [{ name: 'a', image: 'b', securityContext: { runAsUser: '0' } }] } }, /runAsUser must be an integer/],
+    ['a pod without a spec', { metadata: {} }, /spec must be an object/],
+  ];
+  for (const [name, object, message] of malformed) {
+    it(`a Pod with ${name} is a clear error`, () => assert.throws(() => targetsOf('Pod', object), (e: unknown) => e instanceof WorkloadShapeError && message.test(e.message)));
+  }
+});
