@@ -1,0 +1,25 @@
+# Build: full Node image with npm; compile TypeScript to dist/.
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# Production dependencies only.
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts
+
+# Runtime: distroless, no shell, no package manager, non-root — we dogfood what we enforce.
+FROM gcr.io/distroless/nodejs24-debian12:nonroot
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+USER 65532:65532
+EXPOSE 8443
+# The image's entrypoint is node; serve reads TLS from the mounted Secret.
+CMD ["dist/cli/main.js", "serve", "--tls-cert", "/tls/tls.crt", "--tls-key", "/tls/tls.key"]
