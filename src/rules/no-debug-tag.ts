@@ -1,3 +1,4 @@
+import { parseReference } from '../image/reference/reference.js';
 import { notApplicable, pass, violation, type Rule } from './types.js';
 
 /** `:debug`, `:debug-nonroot`, `:latest-debug`, `debug-amd64`…: "debug" as a whole dash/dot/underscore-separated word. */
@@ -7,12 +8,13 @@ export function isDebugTag(tag: string): boolean {
   return DEBUG_TAG.test(tag);
 }
 
-/** The tag of an image reference, or "" when it has none (a digest-only reference, or the implicit latest). */
+/** The tag of an image reference ("latest" when implicit), or "" for a digest-only or unparseable reference. */
 export function tagOf(image: string): string {
-  const withoutDigest = image.split('@')[0] ?? '';
-  const lastSegment = withoutDigest.slice(withoutDigest.lastIndexOf('/') + 1);
-  const colon = lastSegment.indexOf(':');
-  return colon === -1 ? '' : lastSegment.slice(colon + 1);
+  try {
+    return parseReference(image).tag ?? '';
+  } catch {
+    return '';
+  }
 }
 
 /** Debug variants (a busybox shell added to a distroless base) have no place in production: by tag, and by content. */

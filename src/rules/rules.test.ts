@@ -94,7 +94,8 @@ describe('debug tags', () => {
   const table: Array<[string, boolean]> = [['debug', true], ['debug-nonroot', true], ['latest-debug', true], ['DEBUG', true], ['debug-amd64', true], ['nonroot', false], ['debugger', false], ['nodebug', false], ['', false]];
   for (const [tag, expected] of table) it(`"${tag}" is ${expected ? '' : 'not '}a debug tag`, () => assert.equal(isDebugTag(tag), expected));
   it('the tag is read after the last path segment and before the digest', () => {
-    assert.equal(tagOf('localhost:5000/a/b:debug@sha256:abc'), 'debug');
-    assert.equal(tagOf('localhost:5000/a/b'), '');
+    assert.equal(tagOf('localhost:5000/a/b:debug@sha256:' + 'a'.repeat(64)), 'debug');
+    assert.equal(tagOf('localhost:5000/a/b'), 'latest');
+    assert.equal(tagOf('localhost:5000/a/b@sha256:' + 'a'.repeat(64)), '');
   });
 });
