@@ -20,6 +20,7 @@
  * `/usr/bin/sh` is reported and `/bin/sh` is not.
  */
 import { basename } from '../layers/paths.js';
+import type { LayerEntry } from '../layers/types.js';
 import type { Union } from '../layers/union.js';
 import { isExecutableFile } from './executable.js';
 
@@ -57,32 +58,39 @@ export interface ShellExecutable {
 
 interface Inode {
   readonly file: string;
-  readonly names: string[];
+  readonly names: Set<string>;
 }
+
+const isShellName = (name: string): boolean => SHELL_NAMES.has(name) || MULTI_CALL_NAMES.has(name);
 
 /** Every shell name of the union, sorted by path. */
 export function findShells(union: Union): ShellExecutable[] {
-  const inodes = new Map<string, Inode>();
-  for (const node of union.entries()) {
-    const { entry } = node;
-    if (entry.kind === 'dir' || entry.kind === 'other') continue;
-    // Every ancestor of a visible entry is a directory, so a regular file is its own resolution.
-    const resolved = entry.kind === 'file' ? { entry, layer: node.layer } : union.resolve(entry.path);
-    if (resolved === undefined || !isExecutableFile(resolved.entry)) continue;
-    const key = `${resolved.layer}:${resolved.entry.path}`;
-    const inode = inodes.get(key) ?? { file: resolved.entry.path, names: [] };
-    inode.names.push(entry.path);
-    inodes.set(key, inode);
+  // Keyed by the file's entry object: every name of one file resolves to the very same entry.
+  const inodes = new Map<LayerEntry, Inode>();
+  const addName = (file: LayerEntry, name: string): void => {
+    const inode = inodes.get(file);
+    if (inode === undefined) inodes.set(file, { file: file.path, names: new Set([name]) });
+    else inode.names.add(name);
+  };
+  for (const { entry } of union.entries()) {
+    if (entry.kind === 'file') {
+      // Every ancestor of a visible entry is a directory, so a regular file is its own resolution.
+      if (isExecutableFile(entry) && isShellName(basename(entry.path))) addName(entry, entry.path);
+    } else if (entry.kind === 'symlink' || entry.kind === 'hardlink') {
+      const resolved = union.resolve(entry.path);
+      if (resolved !== undefined && isExecutableFile(resolved.entry)) addName(resolved.entry, entry.path);
+    }
   }
 
   const shells: ShellExecutable[] = [];
-  for (const { file, names } of inodes.values()) {
+  for (const [entry, { file, names }] of inodes) {
+    // The file's own path is one of its names while no higher layer hides or replaces it.
+    if (union.lookup(file)?.entry === entry) names.add(file);
     const basenames = [file, ...names].map(basename);
     const multiCall = basenames.some((name) => MULTI_CALL_NAMES.has(name));
     if (!multiCall && !basenames.some((name) => SHELL_NAMES.has(name))) continue;
     for (const path of names) {
-      const name = basename(path);
-      if (multiCall && !SHELL_NAMES.has(name) && !MULTI_CALL_NAMES.has(name)) continue;
+      if (multiCall && !isShellName(basename(path))) continue;
       shells.push({ path, file, multiCall });
     }
   }

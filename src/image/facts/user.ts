@@ -64,7 +64,11 @@ function parseId(text: string): number | null {
  * Resolves config `User`. A numeric uid needs no passwd entry; its gid is then 0, as containerd's `WithUserID`
  * sets it. A name missing from /etc/passwd gives uid null: the runtime would refuse to start the container.
  */
-export function resolveUser(configured: string, passwd: readonly PasswdEntry[], groups: readonly GroupEntry[]): ImageUser {
+export function resolveUser(
+  configured: string,
+  passwd: readonly PasswdEntry[],
+  groups: readonly GroupEntry[],
+): ImageUser {
   const colon = configured.indexOf(':');
   const userPart = colon === -1 ? configured : configured.slice(0, colon);
   const groupPart = colon === -1 ? null : configured.slice(colon + 1);

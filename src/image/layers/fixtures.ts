@@ -13,7 +13,11 @@ import type { LayerEntry, LayerIndex } from './types.js';
 
 let layers = 0;
 
-export function layerOf(lines: readonly string[], files: Readonly<Record<string, string>> = {}, digest?: string): LayerIndex {
+export function layerOf(
+  lines: readonly string[],
+  files: Readonly<Record<string, string>> = {},
+  digest?: string,
+): LayerIndex {
   const entries: LayerEntry[] = [];
   const whiteouts: string[] = [];
   const opaqueDirs: string[] = [];
@@ -21,10 +25,13 @@ export function layerOf(lines: readonly string[], files: Readonly<Record<string,
     const [name = '', second, third, fourth] = line.trim().split(/\s+/);
     const path = normalisePath(name);
     const marker = whiteoutOf(path);
-    if (marker?.kind === 'whiteout') whiteouts.push(marker.path);
-    else if (marker?.kind === 'opaque') opaqueDirs.push(marker.dir);
-    else if (second === '->') entries.push({ path, kind: 'symlink', mode: 0o777, target: third ?? '' });
-    else if (second === '=>') entries.push({ path, kind: 'hardlink', mode: octal(fourth, 0o644), target: normalisePath(third ?? '') });
+    if (marker !== null) {
+      if (marker.kind === 'whiteout') whiteouts.push(marker.path);
+      else if (marker.kind === 'opaque') opaqueDirs.push(marker.dir);
+    } else if (second === '->') entries.push({ path, kind: 'symlink', mode: 0o777, target: third ?? '' });
+    else if (second === '=>') {
+      entries.push({ path, kind: 'hardlink', mode: octal(fourth, 0o644), target: normalisePath(third ?? '') });
+    }
     else if (second === 'other') entries.push({ path, kind: 'other', mode: 0o644 });
     else if (name.endsWith('/')) entries.push({ path, kind: 'dir', mode: octal(second, 0o755) });
     else entries.push({ path, kind: 'file', mode: octal(second, 0o644) });

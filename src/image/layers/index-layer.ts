@@ -32,7 +32,12 @@ export const DEFAULT_LAYER_INDEX_LIMITS: LayerIndexLimits = {
  * Text files whose content the facts read. Both os-release locations are kept: /etc/os-release is usually a
  * symlink to ../usr/lib/os-release (os-release(5)), and the union resolves the link later.
  */
-export const CAPTURED_FILES: readonly string[] = ['/etc/passwd', '/etc/group', '/etc/os-release', '/usr/lib/os-release'];
+export const CAPTURED_FILES: readonly string[] = [
+  '/etc/passwd',
+  '/etc/group',
+  '/etc/os-release',
+  '/usr/lib/os-release',
+];
 
 export interface IndexLayerOptions {
   /** Digest of the blob, recorded in the index (the caller verifies it while streaming). */
@@ -59,7 +64,7 @@ export async function indexLayer(source: Readable, options: IndexLayerOptions): 
   }
 
   let sourceError: unknown;
-  source.once('error', (err: unknown) => {
+  source.on('error', (err: unknown) => {
     sourceError ??= err;
   });
   const fail = (err: unknown): LayerIndexError => {
@@ -133,7 +138,9 @@ class ByteMeter extends Transform {
 }
 
 /** Old (v7) tars have no ustar magic; the header checksum still rejects garbage. Not in tar-stream's typings. */
-const EXTRACT_OPTIONS: Parameters<typeof tarExtract>[0] & { allowUnknownFormat: boolean } = { allowUnknownFormat: true };
+const EXTRACT_OPTIONS: Parameters<typeof tarExtract>[0] & { allowUnknownFormat: boolean } = {
+  allowUnknownFormat: true,
+};
 
 type EntryBody = ExtractEvents['entry'][1];
 
@@ -207,13 +214,14 @@ class Collector {
           : { path, kind, mode };
     this.entries.push(entry);
     // A later entry for the same path wins; stale text of an earlier regular file must not survive it.
-    this.files.delete(path);
+    if (this.files.size > 0) this.files.delete(path);
     return kind === 'file' && this.wanted.has(path) ? path : null;
   }
 
   private checkName(name: string): void {
     if (Buffer.byteLength(name) > this.limits.maxNameBytes) {
-      throw new LayerIndexError('name-too-long', this.digest, `a name is longer than ${this.limits.maxNameBytes} bytes`);
+      const max = this.limits.maxNameBytes;
+      throw new LayerIndexError('name-too-long', this.digest, `a name is longer than ${max} bytes`);
     }
   }
 

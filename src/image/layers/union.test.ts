@@ -64,6 +64,11 @@ table('whiteouts (.wh.<name>)', [
     lookups: { '/a': 'dir@0', '/a/new': 'file@0', '/a/old': null },
   },
   {
+    name: 'a whiteout beside a directory of the same name in its layer empties that directory of lower children',
+    layers: [layerOf(['/.wh.a', '/a/', '/a/new']), layerOf(['/a/', '/a/old'])],
+    lookups: { '/a': 'dir@0', '/a/new': 'file@0', '/a/old': null },
+  },
+  {
     name: 'a whiteout of a name that no lower layer has changes nothing',
     layers: [layerOf(['/etc/.wh.nothing']), layerOf(['/etc/passwd'])],
     lookups: { '/etc/passwd': 'file@1', '/etc/nothing': null },

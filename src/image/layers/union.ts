@@ -72,17 +72,18 @@ interface PreparedLayer {
 function prepare(index: LayerIndex): PreparedLayer {
   const nodes = new Map<string, LayerNode>();
   for (const entry of index.entries) nodes.set(entry.path, { entry, implicit: false });
-  const implied = (path: string): void => {
-    for (const parent of ancestors(path)) {
+  const implyParents = (path: string): void => {
+    for (let end = path.lastIndexOf('/'); end > 0; end = path.lastIndexOf('/', end - 1)) {
+      const parent = path.slice(0, end);
       if (nodes.has(parent)) break;
       nodes.set(parent, { entry: { path: parent, kind: 'dir', mode: 0o755 }, implicit: true });
     }
   };
-  for (const entry of index.entries) implied(entry.path);
+  for (const entry of index.entries) implyParents(entry.path);
   for (const dir of index.opaqueDirs) {
-    if (dir === '/') continue;
-    implied(dir);
-    if (!nodes.has(dir)) nodes.set(dir, { entry: { path: dir, kind: 'dir', mode: 0o755 }, implicit: true });
+    if (dir === '/' || nodes.has(dir)) continue;
+    nodes.set(dir, { entry: { path: dir, kind: 'dir', mode: 0o755 }, implicit: true });
+    implyParents(dir);
   }
   return { index, nodes, whiteouts: new Set(index.whiteouts), opaqueDirs: new Set(index.opaqueDirs) };
 }
@@ -101,16 +102,13 @@ function hidesBelow(layer: PreparedLayer, path: string): boolean {
 export function createUnionBuilder(): UnionBuilder {
   const layers: PreparedLayer[] = [];
   const visible = new Map<string, UnionNode>();
-  /** Paths whose whole subtree lower layers cannot show: whiteouts and non-directories of folded layers. */
+  /**
+   * Paths whose whole subtree lower layers cannot show, besides visible non-directories (which hide their subtree
+   * by being there): whiteouts, and non-directories hidden under a higher directory of the same path.
+   */
   const removed = new Set<string>();
   /** Directories whose strict descendants lower layers cannot show. */
   const opaque = new Set<string>();
-
-  const blocked = (path: string): boolean => {
-    if (removed.has(path) || opaque.has('/')) return true;
-    for (const parent of ancestors(path)) if (removed.has(parent) || opaque.has(parent)) return true;
-    return false;
-  };
 
   /** Lookup in the filesystem made of layers `from` and below: what a hard link in layer `from` saw. */
   const lookupFrom = (path: string, from: number): UnionNode | undefined => {
@@ -193,14 +191,40 @@ export function createUnionBuilder(): UnionBuilder {
       const prepared = prepare(index);
       const layer = layers.length;
       layers.push(prepared);
-      for (const [path, node] of prepared.nodes) {
-        if (visible.has(path) || blocked(path)) continue;
-        visible.set(path, { entry: node.entry, layer, implicit: node.implicit });
+      const hiddenNonDirs: string[] = [];
+      if (!opaque.has('/')) {
+        // Whether higher layers hide what lower ones hold beneath a directory; memoised, as a layer's entries share
+        // few directories. Nodes this layer adds are ignored: its own entries never hide each other.
+        const hiddenBeneath = new Map<string, boolean>();
+        const isHiddenBeneath = (dir: string): boolean => {
+          if (dir === '/') return false;
+          let hidden = hiddenBeneath.get(dir);
+          if (hidden === undefined) {
+            const node = visible.get(dir);
+            hidden =
+              (node !== undefined && node.layer !== layer && node.entry.kind !== 'dir') ||
+              removed.has(dir) ||
+              opaque.has(dir) ||
+              isHiddenBeneath(dirname(dir));
+            hiddenBeneath.set(dir, hidden);
+          }
+          return hidden;
+        };
+        for (const [path, node] of prepared.nodes) {
+          const above = visible.get(path);
+          if (above !== undefined) {
+            // A directory over this non-directory: overlayfs stops there, so deeper layers stay hidden beneath it.
+            if (above.entry.kind === 'dir' && node.entry.kind !== 'dir') hiddenNonDirs.push(path);
+            continue;
+          }
+          if (removed.has(path) || isHiddenBeneath(dirname(path))) continue;
+          visible.set(path, { entry: node.entry, layer, implicit: node.implicit });
+        }
       }
-      // Applied after the whole layer: its markers and non-directories hide only what lies beneath it.
+      // Applied after the whole layer: its markers hide only what lies beneath it.
       for (const path of prepared.whiteouts) removed.add(path);
+      for (const path of hiddenNonDirs) removed.add(path);
       for (const dir of prepared.opaqueDirs) opaque.add(dir);
-      for (const [path, node] of prepared.nodes) if (node.entry.kind !== 'dir') removed.add(path);
     },
     view: () => union,
   };
