@@ -3,20 +3,26 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { compilePolicies } from '../policy/compile.js';
 import { readPolicies } from '../policy/source.js';
+import { createImageInspector } from '../image/inspector.js';
 import { noInspection } from '../review/facts-source.js';
+import { inspectorFacts } from '../review/inspector-facts.js';
 import { parseNamespaceLabels, staticNamespaces } from '../review/namespaces.js';
 import { createApp } from '../server/app.js';
 import { startHttpsServer } from '../server/https.js';
 import { ensureDevCertificates } from '../server/tls/dev-certificates.js';
 import { EXIT, UsageError, type CommandIo } from './io.js';
+import { REGISTRY_FLAGS, REGISTRY_FLAGS_USAGE, registryOptions } from './registry-flags.js';
 
 export const SERVE_USAGE = `Usage: distroless-guard serve [--port 8443] [--host 0.0.0.0] [--policy FILE]
                              [--tls-cert FILE --tls-key FILE] [--certs-dir DIR]
                              [--service NAME] [--namespace NS] [--namespace-labels NS=k=v,...]...
+                             [--offline] [--image-cache-dir DIR] [--insecure-registry HOST]... [--mirror FROM=TO]...
 
 Serves POST /validate and POST /mutate (AdmissionReview admission.k8s.io/v1) over HTTPS, plus /healthz and /readyz.
 Without --policy the embedded default policy is used; without --tls-cert/--tls-key a development CA and serving
-certificate are generated into --certs-dir (default ./certs).`;
+certificate are generated into --certs-dir (default ./certs). Images are inspected in their registries (facts cached
+by digest, optionally persisted to --image-cache-dir); --offline skips inspection (image rules are not evaluated).
+${REGISTRY_FLAGS_USAGE}`;
 
 export interface ServeHandle {
   readonly port: number;
@@ -39,6 +45,9 @@ export async function startServe(args: readonly string[], io: CommandIo): Promis
       namespace: { type: 'string', default: io.env['POD_NAMESPACE'] ?? 'distroless-guard' },
       'namespace-labels': { type: 'string', multiple: true, default: [] },
       'log-level': { type: 'string', default: io.env['LOG_LEVEL'] ?? 'info' },
+      offline: { type: 'boolean', default: false },
+      'image-cache-dir': { type: 'string' },
+      ...REGISTRY_FLAGS,
     },
     strict: true,
     allowPositionals: false,
@@ -68,7 +77,19 @@ export async function startServe(args: readonly string[], io: CommandIo): Promis
     io.stderr.write(`${dev.generated ? 'generated' : 'reusing'} development certificates; CA: ${dev.caPath}\n`);
   }
 
-  const app = createApp({ review: { policies: () => policies, namespaces: staticNamespaces(namespaceLabels), facts: noInspection }, logger });
+  // Early stop is off: the user (from /etc/passwd) and package managers may sit in lower layers than a shell, and
+  // per-layer caching makes the next admission of an image cheap anyway.
+  const facts = values.offline
+    ? noInspection
+    : inspectorFacts(
+        createImageInspector({
+          ...(await registryOptions(values, io.env, AbortSignal.timeout(10_000))),
+          ...(values['image-cache-dir'] ? { cacheDir: resolve(io.cwd, values['image-cache-dir']) } : {}),
+          earlyStop: false,
+          logger: logger.child({ component: 'image' }),
+        }),
+      );
+  const app = createApp({ review: { policies: () => policies, namespaces: staticNamespaces(namespaceLabels), facts }, logger });
   const running = await startHttpsServer(app, tls, { port, host: values.host });
   io.stderr.write(`distroless-guard serving https://${values.host === '0.0.0.0' ? '127.0.0.1' : values.host}:${running.port} (POST /validate, /mutate)\n`);
   return {

@@ -33,7 +33,7 @@ export type CacheKind = keyof CacheValues;
 export interface DigestCacheOptions {
   /** Default 5000. */
   readonly maxEntries?: number;
-  /** Approximate bytes of JSON held in memory; default 256 MiB. */
+  /** Approximate bytes held in memory, counted as JSON (the heap holds about 2-3 times that); default 64 MiB. */
   readonly maxBytes?: number;
   /** Persist entries under this directory. */
   readonly dir?: string;
@@ -76,7 +76,7 @@ interface FileShape {
 const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 
 export function createDigestCache(options: DigestCacheOptions = {}): DigestCache {
-  const lru = new LruCache<unknown>({ maxEntries: options.maxEntries ?? 5000, maxBytes: options.maxBytes ?? 256 * 1024 * 1024 });
+  const lru = new LruCache<unknown>({ maxEntries: options.maxEntries ?? 5000, maxBytes: options.maxBytes ?? 64 * 1024 * 1024 });
   const logger = options.logger ?? noopLogger;
   const root = options.dir !== undefined ? join(options.dir, `v${CACHE_FORMAT_VERSION}`) : undefined;
   const pending = new Set<Promise<void>>();

@@ -8,7 +8,10 @@
 export interface FlightControl {
   /** Fires when nobody waits for the job and its grace period is over. */
   readonly signal: AbortSignal;
-  /** True while at least one caller waits: check before starting expensive work that was queued. */
+  /**
+   * True while at least one caller waits: check before starting expensive work that was queued. Once it returns
+   * false the job is forgotten (a later caller starts a new one), so the job should give up.
+   */
   wanted(): boolean;
 }
 
@@ -31,7 +34,15 @@ export class SingleFlight<V> {
     let flight = this.flights.get(key);
     if (flight === undefined || flight.controller.signal.aborted) {
       const created = new Flight<V>();
-      const control: FlightControl = { signal: created.controller.signal, wanted: () => created.waiters > 0 };
+      const control: FlightControl = {
+        signal: created.controller.signal,
+        wanted: () => {
+          if (created.waiters > 0) return true;
+          // Unwanted: forget it now, so nobody joins a job that is about to give up.
+          if (this.flights.get(key) === created) this.flights.delete(key);
+          return false;
+        },
+      };
       created.promise = Promise.resolve()
         .then(() => job(control))
         .finally(() => {

@@ -77,10 +77,13 @@ export class Authenticator {
     this.challenges.set(target.host, challenge);
     if (sentHeader !== undefined) this.forget(challenge, target);
     const next = await this.answer(challenge, target, signal, true);
-    if (next === undefined || next === sentHeader) {
-      throw new RegistryError('unauthorized', target.registry, `${target.host} refused access to ${target.scope}${this.credentialHint(target)}`, { status: 401 });
-    }
+    if (next === undefined || next === sentHeader) throw this.refused(target, 401);
     return next;
+  }
+
+  /** The error for a request still refused after authenticating. */
+  refused(target: AuthTarget, status: number): RegistryError {
+    return new RegistryError('unauthorized', target.registry, `${target.host} refused access to ${target.scope} (${status})${this.credentialHint(target)}`, { status });
   }
 
   private credentialHint(target: AuthTarget): string {

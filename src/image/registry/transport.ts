@@ -68,10 +68,16 @@ export class Transport {
     const target: AuthTarget = { registry: endpoint.registry, host: endpoint.host, baseUrl: endpoint.baseUrl, scope: `repository:${repo}:pull`, credential };
     let authorization = await this.o.authenticator.headerFor(target, ctx.signal);
     let response = await this.send(url, spec, authorization, endpoint, ctx);
-    for (let round = 0; round < 2 && response.status === 401; round++) {
+    // One challenge round; two when the first try carried a remembered token (it may have been revoked early).
+    const rounds = authorization === undefined ? 1 : 2;
+    for (let round = 0; round < rounds && response.status === 401; round++) {
       await discard(response);
       authorization = await this.o.authenticator.onUnauthorized(response, target, authorization, ctx.signal);
       response = await this.send(url, spec, authorization, endpoint, ctx);
+    }
+    if (response.status === 401) {
+      await discard(response);
+      throw this.o.authenticator.refused(target, 401);
     }
     return response;
   }

@@ -1,0 +1,313 @@
+/**
+ * The image inspector: reference → digest → manifest(s) → per platform: config + layer indexes folded top-down →
+ * facts. Everything fetched or computed is keyed by digest (content-addressed: never stale) and shared between
+ * concurrent callers (single-flight); a tag is resolved again (HEAD) on every call because tags move.
+ *
+ * Deadlines: every caller waits with its own AbortSignal and is released promptly (InspectError 'timeout') when it
+ * fires. Layer scans already started keep going in the background for up to `backgroundGraceMs` and land in the
+ * cache, so the next admission of the image is answered from cache; scans not yet started are dropped.
+ *
+ * Nothing partial or unverified is cached: a layer index only after its blob hashed to its digest; platform facts
+ * only when every layer was read (an early-stopped scan is answered but not cached as facts).
+ */
+import type { ImageFacts, PlatformFacts } from './facts/types.js';
+import { combinePlatforms, derivePlatformFacts } from './facts/derive.js';
+import { hasSettledShell } from './facts/shells.js';
+import type { CredentialLookup, ImageInspector, InspectOptions } from './inspector-types.js';
+import { InspectError, toInspectError } from './inspect-error.js';
+import { indexLayer, type LayerIndexLimits } from './layers/index-layer.js';
+import type { ImageConfig, LayerIndex } from './layers/types.js';
+import { createUnionBuilder } from './layers/union.js';
+import { createDigestCache, type CacheKind, type CacheStats, type CacheValues, type DigestCache } from './cache/digest-cache.js';
+import { Limiter } from './cache/limiter.js';
+import { SingleFlight, type FlightControl } from './cache/single-flight.js';
+import { parseReference, type ImageReference } from './reference/reference.js';
+import { createRegistryClient, type RegistryClient, type RegistryLimits } from './registry/client.js';
+import { RegistryError } from './registry/errors.js';
+import { toImageConfig } from './registry/image-config.js';
+import { noopLogger, type ImageLogger } from './registry/logger.js';
+import { linuxPlatforms, platformString, type Descriptor, type ImageManifest } from './registry/manifest.js';
+import type { CallContext, RetryOptions } from './registry/transport.js';
+
+export { InspectError, type InspectErrorCode } from './inspect-error.js';
+export type { ImageLogger } from './registry/logger.js';
+
+export interface InspectorLimits extends RegistryLimits {
+  /** Per-layer indexing limits (entries, decompressed bytes, …); see src/image/layers/index-layer.ts. */
+  readonly layer?: Partial<LayerIndexLimits>;
+}
+
+export interface ImageInspectorOptions {
+  /** Registry host → mirror host[:port][/prefix]: `{ "gcr.io": "127.0.0.1:5001" }`. Facts still name the original. */
+  readonly mirrors?: Readonly<Record<string, string>>;
+  /** Hosts spoken to over plain HTTP (loopback hosts always are). */
+  readonly insecureRegistries?: readonly string[];
+  /** The inspector's own credentials (docker config.json); per-call credentials are tried first. */
+  readonly credentials?: CredentialLookup;
+  /** PEM bundle of extra CAs trusted for registries. */
+  readonly extraCaPem?: string;
+  /** Persist layer indexes, manifests, configs and complete platform facts here (JSON per digest). */
+  readonly cacheDir?: string;
+  /** In-memory cache bounds: default 5000 entries, 64 MiB counted as JSON (heap about 2-3 times that). */
+  readonly cache?: { readonly maxEntries?: number; readonly maxBytes?: number };
+  /** Layers fetched and indexed at once, across all inspections (default 2: one per core of a small node). */
+  readonly concurrency?: number;
+  readonly limits?: Partial<InspectorLimits>;
+  /** Stop a platform's top-down scan once a shell is settled (default false; admission passes true per call). */
+  readonly earlyStop?: boolean;
+  /** How long a started layer scan may go on after every caller gave up (default 60 s). */
+  readonly backgroundGraceMs?: number;
+  readonly retry?: Partial<RetryOptions>;
+  readonly logger?: ImageLogger;
+  readonly userAgent?: string;
+  /** Replaces the global fetch (tests). */
+  readonly fetch?: typeof fetch;
+}
+
+/** Per-call options beyond the ImageInspector contract. */
+export interface InspectCallOptions extends InspectOptions {
+  /** Overrides the inspector's `earlyStop` for this call. */
+  readonly earlyStop?: boolean;
+  /** Epoch ms when `signal` fires, if known: no registry retry is started that would end after it. */
+  readonly deadline?: number;
+}
+
+export interface InspectorStats {
+  readonly cache: CacheStats;
+  /** Layer scans fetching or indexing right now. */
+  readonly layersRunning: number;
+  readonly layersQueued: number;
+  /** Jobs (manifests, configs, layers, platforms) in flight, background ones included. */
+  readonly inFlight: number;
+}
+
+export interface GuardImageInspector extends ImageInspector {
+  inspect(reference: string, options: InspectCallOptions): Promise<ImageFacts>;
+  stats(): InspectorStats;
+  /** Waits until background scans and cache writes are done (tests, graceful shutdown). */
+  idle(): Promise<void>;
+}
+
+const DEFAULT_GRACE_MS = 60_000;
+
+export function createImageInspector(options: ImageInspectorOptions = {}): GuardImageInspector {
+  const logger = options.logger ?? noopLogger;
+  const concurrency = options.concurrency ?? 2;
+  const limiter = new Limiter(concurrency);
+  const earlyStopDefault = options.earlyStop ?? false;
+  const grace = Math.max(0, options.backgroundGraceMs ?? DEFAULT_GRACE_MS);
+  const layerLimits = options.limits?.layer;
+  const client: RegistryClient = createRegistryClient({
+    mirrors: options.mirrors,
+    insecureRegistries: options.insecureRegistries,
+    credentials: options.credentials,
+    extraCaPem: options.extraCaPem,
+    retry: options.retry,
+    limits: options.limits,
+    userAgent: options.userAgent,
+    fetch: options.fetch,
+    logger,
+  });
+  const cache: DigestCache = createDigestCache({ ...options.cache, dir: options.cacheDir, logger });
+  /** Manifests, configs and layers: shared, and allowed to finish in the background. */
+  const blobFlights = new SingleFlight<unknown>(grace);
+  /** Platform scans: cancelled as soon as nobody waits (so no new layer is started for nobody). */
+  const platformFlights = new SingleFlight<PlatformFacts>(0);
+  const running = new Set<Promise<unknown>>();
+
+  const track = <T>(promise: Promise<T>): Promise<T> => {
+    running.add(promise);
+    void promise.then(
+      () => running.delete(promise),
+      () => running.delete(promise),
+    );
+    return promise;
+  };
+
+  /** A digest-keyed value: from cache, else from one shared fetch whose result is cached. */
+  async function cached<K extends CacheKind>(kind: K, digest: string, signal: AbortSignal, produce: (control: FlightControl) => Promise<CacheValues[K]>): Promise<CacheValues[K]> {
+    const hit = await cache.get(kind, digest, signal);
+    if (hit !== undefined) return hit;
+    const value = await blobFlights.run(`${kind}:${digest}`, signal, (control) =>
+      track(
+        (async () => {
+          const again = cache.peek(kind, digest);
+          if (again !== undefined) return again;
+          const produced = await produce(control);
+          cache.set(kind, digest, produced);
+          return produced;
+        })(),
+      ),
+    );
+    return value as CacheValues[K];
+  }
+
+  /** A shared job's context: its own signal, the first caller's credentials, no caller deadline. */
+  const jobContext = (ctx: CallContext, signal: AbortSignal): CallContext => ({ signal, credentials: ctx.credentials });
+
+  function manifestOf(ref: ImageReference, digest: string, ctx: CallContext): Promise<CacheValues['manifest']> {
+    return cached('manifest', digest, ctx.signal, async (control) => (await client.getManifest(ref, digest, jobContext(ctx, control.signal))).manifest);
+  }
+
+  function configOf(ref: ImageReference, descriptor: Descriptor, ctx: CallContext): Promise<ImageConfig> {
+    return cached('config', descriptor.digest, ctx.signal, async (control) => {
+      const doc = await client.getJsonBlob(ref, descriptor, jobContext(ctx, control.signal));
+      return toImageConfig(doc, ref.registry, `config ${descriptor.digest}`);
+    });
+  }
+
+  function layerOf(ref: ImageReference, descriptor: Descriptor, ctx: CallContext): Promise<LayerIndex> {
+    return cached('layer', descriptor.digest, ctx.signal, async (control) => {
+      const release = await limiter.acquire(control.signal);
+      try {
+        if (!control.wanted()) throw new RegistryError('timeout', ref.registry, `layer ${descriptor.digest} is no longer wanted`);
+        const started = Date.now();
+        const blob = await client.openBlob(ref, descriptor, jobContext(ctx, control.signal));
+        const [indexed, verified] = await Promise.allSettled([
+          indexLayer(blob.stream, { digest: descriptor.digest, mediaType: descriptor.mediaType, signal: control.signal, limits: layerLimits }),
+          blob.verified,
+        ]);
+        // An unverified blob is never trusted: its failure wins over whatever the indexer made of the bytes.
+        if (verified.status === 'rejected') throw verified.reason;
+        if (indexed.status === 'rejected') throw indexed.reason;
+        logger.debug({ digest: descriptor.digest, bytes: descriptor.size, entries: indexed.value.entries.length, ms: Date.now() - started }, 'layer indexed');
+        return indexed.value;
+      } finally {
+        release();
+      }
+    });
+  }
+
+  async function scanPlatform(ref: ImageReference, digest: string, platform: string | undefined, ctx: CallContext, earlyStop: boolean, signal: AbortSignal): Promise<PlatformFacts> {
+    const manifest = await manifestOf(ref, digest, { ...ctx, signal });
+    if (manifest.kind !== 'image') {
+      throw new RegistryError('unsupported', ref.registry, `${digest} is an index inside an index; nested indexes are not supported`);
+    }
+    const config = await configOf(ref, manifest.config, { ...ctx, signal });
+    return foldLayers(ref, digest, platform, manifest, config, ctx, earlyStop, signal);
+  }
+
+  async function foldLayers(
+    ref: ImageReference,
+    digest: string,
+    platform: string | undefined,
+    manifest: ImageManifest,
+    config: ImageConfig,
+    ctx: CallContext,
+    earlyStop: boolean,
+    signal: AbortSignal,
+  ): Promise<PlatformFacts> {
+    const topFirst = [...manifest.layers].reverse();
+    // Layers not yet needed are dropped (not started) when this scan stops early or is cancelled.
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const layerCtx: CallContext = { ...ctx, signal: stop.signal };
+    const pending = topFirst.map((d) => layerOf(ref, d, layerCtx));
+    for (const p of pending) p.catch(() => undefined);
+    const builder = createUnionBuilder();
+    const read: LayerIndex[] = [];
+    let stoppedEarly = false;
+    try {
+      for (const [i, p] of pending.entries()) {
+        const index = await p;
+        builder.addLower(index);
+        read.push(index);
+        if (earlyStop && i < pending.length - 1 && hasSettledShell(builder.view())) {
+          stoppedEarly = true;
+          break;
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      stop.abort(new Error('platform scan finished'));
+    }
+    const facts = derivePlatformFacts({
+      platform,
+      digest,
+      config,
+      layers: read,
+      union: builder.view(),
+      scan: { layersTotal: topFirst.length, layersRead: read.length, stoppedEarly },
+    });
+    if (!stoppedEarly) cache.set('platform', digest, facts);
+    return facts;
+  }
+
+  async function platformFacts(ref: ImageReference, digest: string, platform: string | undefined, ctx: CallContext, earlyStop: boolean): Promise<PlatformFacts> {
+    const hit = await cache.get('platform', digest, ctx.signal);
+    if (hit !== undefined) return hit;
+    // Cached (complete) facts serve every caller; a running early-stop scan cannot serve a full one, hence two keys.
+    const key = `${digest}|${earlyStop ? 'early' : 'full'}`;
+    return platformFlights.run(key, ctx.signal, (control) => track(scanPlatform(ref, digest, platform, ctx, earlyStop, control.signal)));
+  }
+
+  async function run(ref: ImageReference, reference: string, ctx: CallContext, earlyStop: boolean): Promise<ImageFacts> {
+    let digest = ref.digest;
+    if (digest === undefined) {
+      const resolved = await client.resolveTag(ref, ctx);
+      digest = resolved.digest;
+      if (resolved.fetched !== undefined && cache.peek('manifest', digest) === undefined) cache.set('manifest', digest, resolved.fetched.manifest);
+    }
+    const manifest = await manifestOf(ref, digest, ctx);
+    let platforms: PlatformFacts[];
+    if (manifest.kind === 'index') {
+      const entries = linuxPlatforms(manifest);
+      if (entries.length === 0) {
+        throw new InspectError('no-platform', reference, `${reference} is an index with no linux image (only attestations or other operating systems)`, { registry: ref.registry });
+      }
+      platforms = await Promise.all(entries.map((e) => platformFacts(ref, e.digest, platformString(e.platform), ctx, earlyStop)));
+    } else {
+      platforms = [await platformFacts(ref, digest, undefined, ctx, earlyStop)];
+    }
+    return combinePlatforms(reference, digest, platforms);
+  }
+
+  return {
+    async inspect(reference, callOptions) {
+      const { signal } = callOptions;
+      let ref: ImageReference | undefined;
+      const started = Date.now();
+      try {
+        signal.throwIfAborted();
+        ref = parseReference(reference);
+        const ctx: CallContext = { signal, deadline: callOptions.deadline, credentials: callOptions.credentials };
+        const facts = await abortable(run(ref, reference, ctx, callOptions.earlyStop ?? earlyStopDefault), signal);
+        logger.debug({ image: reference, digest: facts.digest, ms: Date.now() - started }, 'image inspected');
+        return facts;
+      } catch (err) {
+        const error = toInspectError(err, reference, signal, ref?.registry);
+        logger.debug({ image: reference, code: error.code, ms: Date.now() - started }, 'image inspection failed');
+        throw error;
+      }
+    },
+
+    stats() {
+      return { cache: cache.stats(), layersRunning: limiter.running, layersQueued: limiter.waiting, inFlight: running.size };
+    },
+
+    async idle() {
+      while (running.size > 0) await Promise.allSettled([...running]);
+      await cache.flush();
+    },
+  };
+}
+
+/** Rejects with the signal's reason as soon as it fires, whatever `promise` is still doing. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

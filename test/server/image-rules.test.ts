@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { startServe, type ServeHandle } from '../../src/cli/serve.js';
+import { apiserverClient } from '../support/https-client.js';
+import { podReview } from '../support/reviews.js';
+import { testRegistryWithImages, type SeededRegistry } from '../support/seeded.js';
+
+/** The whole path: kube-apiserver's HTTPS call → policy → real registry → layer scan → rules → answer. */
+const POLICY = `apiVersion: distroless-guard.io/v1alpha1
+kind: DistrolessPolicy
+metadata:
+  name: prod
+spec:
+  mode: Enforce
+  failurePolicy: Fail
+  production:
+    namespaces: ["shop"]
+  rules:
+    noPrivilegeEscalation: {action: "Off"}
+`;
+
+type Response = { allowed: boolean; status?: { message: string }; warnings?: string[] };
+
+let dir: string;
+let serve: ServeHandle;
+let client: ReturnType<typeof apiserverClient>;
+let registry: SeededRegistry;
+
+before(async () => {
+  registry = await testRegistryWithImages();
+  dir = await mkdtemp(join(tmpdir(), 'dg-image-rules-'));
+  await writeFile(join(dir, 'policy.yaml'), POLICY);
+  serve = await startServe(['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--policy', join(dir, 'policy.yaml'), '--log-level', 'warn'], {
+    stdout: new PassThrough(),
+    stderr: new PassThrough(),
+    env: { DOCKER_CONFIG: join(dir, 'no-docker-config') },
+    cwd: dir,
+  });
+  client = apiserverClient(serve.port, await readFile(serve.caPath ?? '', 'utf8'));
+});
+
+after(async () => {
+  client.close();
+  await serve.close();
+  await registry.registry?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function review(image: string, securityContext?: object): Promise<Response> {
+  const spec = { containers: [{ name: 'app', image, ...(securityContext ? { securityContext } : {}) }] };
+  const reply = await client.post('/validate?timeout=30s', JSON.stringify(podReview(spec, { namespace: 'shop' })));
+  assert.equal(reply.status, 200, reply.body);
+  return (reply.json as { response: Response }).response;
+}
+
+describe('image rules over real HTTPS against a real registry', () => {
+  it('a Debian image is denied in production, naming the shell paths, the package managers and the root user', async () => {
+    const response = await review(registry.get('debian-full:12').ref);
+    assert.equal(response.allowed, false);
+    const message = response.status?.message ?? '';
+    assert.match(message, /\[prod\/noShell\] container "app" \([^)]*debian-full:12\): image has a shell: [^.]*\/usr\/bin\/bash/);
+    assert.match(message, /\[prod\/noPackageManager\] .*image has a package manager: .*apt/);
+    assert.match(message, /\[prod\/nonRoot\] .*image runs as root/);
+  });
+
+  it('a distroless nonroot image is allowed with nothing to say', async () => {
+    const response = await review(registry.get('distroless-static:nonroot').ref);
+    assert.deepEqual(response, { uid: 'b4f0c0de-1111-4e2d-9c1a-000000000001', allowed: true });
+  });
+
+  it('runAsNonRoot: true on an image with a named user is denied with the uid to set', async () => {
+    const response = await review(registry.get('distroless-named:nonroot').ref, { runAsNonRoot: true });
+    assert.equal(response.allowed, false);
+    assert.match(response.status?.message ?? '', /non-numeric user nonroot: kubelet cannot verify runAsNonRoot.*Fix: set runAsUser: 65532/);
+  });
+
+  it('a debug variant keeping its language entrypoint is recognised by content, not by tag', async () => {
+    const response = await review(registry.get('distroless-python:debug').pinned);
+    assert.equal(response.allowed, false);
+    assert.match(response.status?.message ?? '', /\[prod\/noDebugTag\] .*debug variant by content/);
+    assert.match(response.status?.message ?? '', /\[prod\/noShell\] .*\/busybox\/sh/);
+  });
+
+  it('an image the registry does not have is decided by failurePolicy Fail, saying what failed', async () => {
+    const response = await review(`${registry.host}/no-such/image:1`);
+    assert.equal(response.allowed, false);
+    assert.match(response.status?.message ?? '', /\[prod\/noShell\] .*could not inspect image: .*tag 1 of .*no-such\/image does not exist \(404\)/);
+  });
+});

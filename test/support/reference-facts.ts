@@ -1,0 +1,279 @@
+/**
+ * A deliberately plain, slow reading of an image's facts, used only to check that the catalog's `expected` data
+ * matches what was really pushed (so a wrong catalog entry fails here, not in the inspection tests). It pulls
+ * every layer whole, folds the layers bottom-up into a path map, and resolves links step by step. It shares no
+ * code with src/image; it is not the implementation under test.
+ */
+import { gunzipSync, zstdDecompressSync } from 'node:zlib';
+import tar from 'tar-stream';
+import type { Header } from 'tar-stream';
+import type { ImageConfig } from '../../src/image/layers/types.js';
+import type { ExpectedFacts, ExpectedPlatformFacts } from './images.js';
+import type { RegistryClient } from './registry-client.js';
+
+const SHELL_NAMES = new Set(['sh', 'bash', 'dash', 'ash', 'hush', 'rbash', 'zsh', 'ksh', 'mksh', 'csh', 'tcsh', 'fish']);
+const MULTI_CALL = new Set(['busybox', 'toybox']);
+const MANAGERS: Readonly<Record<string, string>> = {
+  apt: 'apt',
+  'apt-get': 'apt',
+  dpkg: 'dpkg',
+  rpm: 'rpm',
+  apk: 'apk',
+  yum: 'yum',
+  dnf: 'dnf',
+  microdnf: 'microdnf',
+  zypper: 'zypper',
+};
+
+type Node =
+  | { kind: 'file'; mode: number; content: Buffer | undefined; linkOf: string | undefined }
+  | { kind: 'dir' }
+  | { kind: 'symlink'; target: string }
+  | { kind: 'other' };
+
+type Tree = Map<string, Node>;
+
+interface RawEntry {
+  readonly path: string;
+  readonly header: Header;
+  readonly content: Buffer | undefined;
+}
+
+/** "./usr//bin/" → "/usr/bin"; ".." is applied, never above the root. */
+export function normalise(name: string): string {
+  const parts: string[] = [];
+  for (const part of name.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return '/' + parts.join('/');
+}
+
+const parentOf = (path: string) => path.slice(0, path.lastIndexOf('/')) || '/';
+const baseOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+
+function decompress(blob: Buffer, mediaType: string): Buffer {
+  if (mediaType.endsWith('gzip')) return gunzipSync(blob);
+  if (mediaType.endsWith('zstd')) return zstdDecompressSync(blob);
+  return blob;
+}
+
+async function readTar(data: Buffer): Promise<RawEntry[]> {
+  const extract = tar.extract();
+  const entries: RawEntry[] = [];
+  const done = (async () => {
+    for await (const entry of extract) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk);
+      const content = entry.header.size < 64 * 1024 ? Buffer.concat(chunks) : undefined;
+      entries.push({ path: normalise(entry.header.name), header: entry.header, content });
+    }
+  })();
+  extract.end(data);
+  await done;
+  return entries;
+}
+
+function removeTree(tree: Tree, path: string): void {
+  tree.delete(path);
+  const prefix = path === '/' ? '/' : path + '/';
+  for (const key of [...tree.keys()]) if (key.startsWith(prefix)) tree.delete(key);
+}
+
+/** One layer onto the tree: whiteouts and opaque markers first (they hide lower layers only), then the entries. */
+function applyLayer(tree: Tree, entries: readonly RawEntry[]): void {
+  for (const { path } of entries) {
+    const base = baseOf(path);
+    if (base === '.wh..wh..opq') {
+      const dir = parentOf(path);
+      for (const key of [...tree.keys()]) if (key.startsWith(dir === '/' ? '/' : dir + '/')) tree.delete(key);
+    } else if (base.startsWith('.wh.')) {
+      removeTree(tree, `${parentOf(path) === '/' ? '' : parentOf(path)}/${base.slice(4)}`);
+    }
+  }
+  for (const { path, header, content } of entries) {
+    if (baseOf(path).startsWith('.wh.') || path === '/') continue;
+    const existing = tree.get(path);
+    if (header.type === 'directory') {
+      if (existing?.kind !== 'dir') removeTree(tree, path);
+      tree.set(path, { kind: 'dir' });
+      continue;
+    }
+    removeTree(tree, path);
+    switch (header.type) {
+      case 'file':
+      case 'contiguous-file':
+        tree.set(path, { kind: 'file', mode: header.mode, content, linkOf: undefined });
+        break;
+      case 'symlink':
+        tree.set(path, { kind: 'symlink', target: header.linkname });
+        break;
+      case 'link': {
+        const target = normalise(header.linkname);
+        const node = tree.get(target);
+        if (node?.kind === 'file') tree.set(path, { ...node, linkOf: node.linkOf ?? target });
+        break;
+      }
+      default:
+        tree.set(path, { kind: 'other' });
+    }
+  }
+}
+
+function isDir(tree: Tree, path: string): boolean {
+  if (path === '/') return true;
+  if (tree.get(path)?.kind === 'dir') return true;
+  for (const key of tree.keys()) if (key.startsWith(path + '/')) return true;
+  return false;
+}
+
+/** Follows symlinks in every component; the final path and its node, or null (dangling, loop, not a dir). */
+export function resolve(tree: Tree, path: string): { path: string; node: Node } | null {
+  let pending = normalise(path).split('/').filter((part) => part !== '');
+  let current = '/';
+  let hops = 0;
+  while (pending.length > 0) {
+    const [part, ...rest] = pending;
+    pending = rest;
+    if (part === undefined) break;
+    const next = current === '/' ? `/${part}` : `${current}/${part}`;
+    const node = tree.get(next);
+    if (node?.kind === 'symlink') {
+      if (++hops > 40) return null;
+      const target = node.target.startsWith('/') ? node.target : `${current}/${node.target}`;
+      pending = [...normalise(target).split('/').filter((p) => p !== ''), ...pending];
+      current = '/';
+      continue;
+    }
+    if (node === undefined && !isDir(tree, next)) return null;
+    if (pending.length > 0 && !isDir(tree, next)) return null;
+    current = next;
+  }
+  const node = tree.get(current) ?? (isDir(tree, current) ? { kind: 'dir' as const } : undefined);
+  return node === undefined ? null : { path: current, node };
+}
+
+function executableFile(tree: Tree, path: string): { canonical: string; node: Node & { kind: 'file' } } | null {
+  const resolved = resolve(tree, path);
+  if (resolved === null || resolved.node.kind !== 'file' || (resolved.node.mode & 0o111) === 0) return null;
+  return { canonical: resolved.node.linkOf ?? resolved.path, node: resolved.node };
+}
+
+function readText(tree: Tree, path: string): string | null {
+  const resolved = resolve(tree, path);
+  return resolved?.node.kind === 'file' && resolved.node.content !== undefined ? resolved.node.content.toString('utf8') : null;
+}
+
+function userFacts(tree: Tree, configured: string): ExpectedPlatformFacts['user'] {
+  const [userPart = '', groupPart] = configured.split(':');
+  const passwd = (readText(tree, '/etc/passwd') ?? '')
+    .split('\n')
+    .map((line) => line.split(':'))
+    .filter((fields) => fields.length >= 7);
+  const numeric = /^\d+$/.test(userPart) ? Number(userPart) : userPart === '' ? 0 : null;
+  const row = passwd.find((fields) => (numeric === null ? fields[0] === userPart : Number(fields[2]) === numeric));
+  const uid = numeric ?? (row === undefined ? null : Number(row[2]));
+  const gid =
+    groupPart !== undefined && /^\d+$/.test(groupPart) ? Number(groupPart) : row === undefined ? null : Number(row[3]);
+  const name = row?.[0] ?? (numeric === null ? userPart : null);
+  return { configured, uid, gid, name };
+}
+
+function platformFacts(tree: Tree, config: ImageConfig, platform: string): ExpectedPlatformFacts {
+  const shells = new Set<string>();
+  for (const [path, node] of tree) {
+    if (node.kind === 'dir' || node.kind === 'other') continue;
+    const found = executableFile(tree, path);
+    if (found === null) continue;
+    const names = [baseOf(path), baseOf(found.canonical)];
+    if (names.some((name) => SHELL_NAMES.has(name) || MULTI_CALL.has(name))) shells.add(found.canonical);
+  }
+  const env = config.config?.Env ?? [];
+  const pathVar = env.find((item) => item.startsWith('PATH='))?.slice(5) ?? '';
+  const managers = new Set<string>();
+  for (const dir of pathVar.split(':').filter((item) => item !== '')) {
+    for (const [binary, manager] of Object.entries(MANAGERS)) {
+      if (executableFile(tree, `${dir}/${binary}`) !== null) managers.add(manager);
+    }
+  }
+  const user = userFacts(tree, config.config?.User ?? '');
+  const debugVariant = executableFile(tree, '/busybox/busybox') !== null;
+  const osRelease = readText(tree, '/etc/os-release') ?? readText(tree, '/usr/lib/os-release');
+  const pretty = osRelease === null ? null : (/^PRETTY_NAME="?([^"\n]*)"?$/m.exec(osRelease)?.[1] ?? null);
+  const sortedShells = [...shells].sort();
+  const sortedManagers = [...managers].sort();
+  return {
+    platform,
+    shells: sortedShells,
+    packageManagers: sortedManagers,
+    user,
+    nonRoot: user.uid === null ? null : user.uid !== 0,
+    debugVariant,
+    distroless: sortedShells.length === 0 && sortedManagers.length === 0 && !debugVariant,
+    base: pretty,
+  };
+}
+
+interface Manifest {
+  readonly mediaType?: string;
+  readonly config?: { readonly digest: string };
+  readonly layers?: readonly { readonly digest: string; readonly mediaType: string }[];
+  readonly manifests?: readonly {
+    readonly digest: string;
+    readonly platform?: { readonly os: string; readonly architecture: string; readonly variant?: string };
+  }[];
+}
+
+const platformName = (p: { os: string; architecture: string; variant?: string }) =>
+  [p.os, p.architecture, ...(p.variant === undefined ? [] : [p.variant])].join('/');
+
+async function imageFacts(client: RegistryClient, repository: string, manifest: Manifest): Promise<ExpectedPlatformFacts> {
+  if (manifest.config === undefined || manifest.layers === undefined) throw new Error('not an image manifest');
+  const config = JSON.parse((await client.getBlob(repository, manifest.config.digest)).toString('utf8')) as ImageConfig;
+  const tree: Tree = new Map();
+  for (const layer of manifest.layers) {
+    const blob = await client.getBlob(repository, layer.digest);
+    applyLayer(tree, await readTar(decompress(blob, layer.mediaType)));
+  }
+  const platform = {
+    os: config.os ?? 'unknown',
+    architecture: config.architecture ?? 'unknown',
+    ...(config.variant === undefined ? {} : { variant: config.variant }),
+  };
+  return platformFacts(tree, config, platformName(platform));
+}
+
+/** Facts of `repository:reference` as this reference reading sees them, in the catalog's shape. */
+export async function referenceFacts(client: RegistryClient, repository: string, reference: string): Promise<ExpectedFacts> {
+  const response = await client.getManifest(repository, reference);
+  if (response.status !== 200) throw new Error(`GET manifest ${repository}:${reference}: ${response.status}`);
+  const manifest = JSON.parse(response.body.toString('utf8')) as Manifest;
+  if (manifest.manifests === undefined) {
+    const facts = await imageFacts(client, repository, manifest);
+    const { platform: _platform, ...rest } = facts;
+    return { ...rest, platforms: [facts] };
+  }
+  const platforms: ExpectedPlatformFacts[] = [];
+  for (const child of manifest.manifests) {
+    if (child.platform === undefined || child.platform.os === 'unknown') continue;
+    const childManifest = await client.getManifest(repository, child.digest);
+    const facts = await imageFacts(client, repository, JSON.parse(childManifest.body.toString('utf8')) as Manifest);
+    platforms.push({ ...facts, platform: platformName(child.platform) });
+  }
+  const first = platforms[0];
+  if (first === undefined) throw new Error('index without platforms');
+  const union = (pick: (facts: ExpectedPlatformFacts) => readonly string[]) =>
+    [...new Set(platforms.flatMap(pick))].sort();
+  const nonRoot = platforms.some((p) => p.nonRoot === false) ? false : platforms.some((p) => p.nonRoot === null) ? null : true;
+  return {
+    shells: union((p) => p.shells),
+    packageManagers: union((p) => p.packageManagers),
+    user: first.user,
+    nonRoot,
+    debugVariant: platforms.some((p) => p.debugVariant),
+    distroless: platforms.every((p) => p.distroless),
+    base: first.base,
+    platforms,
+  };
+}
