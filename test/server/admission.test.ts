@@ -42,7 +42,7 @@ before(async () => {
   await writeFile(join(dir, 'policy.yaml'), POLICY);
   logs.on('data', (chunk: Buffer) => logLines.push(...chunk.toString().split('\n').filter(Boolean)));
   serve = await startServe(
-    ['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--policy', join(dir, 'policy.yaml'), '--namespace-labels', 'shop=environment=production'],
+    ['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--policy', join(dir, 'policy.yaml'), '--namespace-labels', 'shop=environment=production', '--offline'],
     { stdout: logs, stderr: new PassThrough(), env: {}, cwd: dir },
   );
   ca = await readFile(serve.caPath ?? '', 'utf8');
