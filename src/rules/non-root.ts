@@ -16,7 +16,9 @@ export const nonRoot: Rule = {
         : violation('runs as root (runAsUser: 0)', 'set runAsUser to a non-zero uid, e.g. 65532');
     }
     if (security.runAsUser !== undefined) return pass;
-    if (context.facts.kind === 'not-inspected') {
+    // Without image facts, runAsNonRoot: true still proves it: kubelet checks the image user at start.
+    if (context.facts.kind !== 'known') {
+      if (context.facts.kind === 'unavailable' && security.runAsNonRoot !== true) return { kind: 'facts-unavailable', reason: context.facts.reason };
       return security.runAsNonRoot === true
         ? pass
         : violation('needs runAsNonRoot: true or a non-zero runAsUser', 'set runAsNonRoot: true and runAsUser: 65532');

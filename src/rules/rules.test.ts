@@ -57,6 +57,7 @@ const CASES: Case[] = [
   { name: 'runAsNonRoot: true on a named-user image is a pod kubelet refuses', rule: 'nonRoot', container: { securityContext: { runAsNonRoot: true } }, facts: facts({ user: { configured: 'nonroot', uid: 65532, gid: 65532, name: 'nonroot' } }), expect: 'violation', message: /set runAsUser: 65532|non-numeric user nonroot/ },
   { name: 'an unresolvable image user without runAsNonRoot is unproven', rule: 'nonRoot', facts: facts({ nonRoot: null, user: { configured: 'app', uid: null, gid: null, name: 'app' } }), expect: 'violation', message: /cannot be resolved/ },
   { name: 'facts that could not be had are reported as such', rule: 'nonRoot', facts: { kind: 'unavailable', reason: 'registry timeout' }, expect: 'facts-unavailable' },
+  { name: 'unavailable facts with runAsNonRoot: true still pass (kubelet verifies)', rule: 'nonRoot', container: { securityContext: { runAsNonRoot: true } }, facts: { kind: 'unavailable', reason: 'registry timeout' }, expect: 'pass' },
   { name: 'windows pods are not judged for Linux users', rule: 'nonRoot', pod: { os: { name: 'windows' } }, facts: NOT_INSPECTED, expect: 'not-applicable' },
   // noPrivilegeEscalation
   { name: 'a hardened container passes', rule: 'noPrivilegeEscalation', container: { securityContext: HARDENED }, expect: 'pass' },
