@@ -16,7 +16,7 @@ ajv.addKeyword(PRESERVE_UNKNOWN);
 const validateDocument = ajv.compile<DistrolessPolicy>(closedSchema(policyDocumentSchema));
 
 /**
- * Parses one or more DistrolessPolicy documents from YAML (or JSON). All-or-nothing: any invalid document fails
+ * Parses one or more DistrolessPolicy documents from YAML (or JSON). All-or-nothing: one invalid document fails
  * the whole load, so the guard never runs with a half-read policy.
  */
 export function parsePolicies(text: string, source: string): DistrolessPolicy[] {

@@ -119,7 +119,7 @@ async function withinDeadline(review: Promise<ReviewResult>, answerMs: number, f
   }
 }
 
-/** A review still running at the deadline is answered by the policies' failurePolicy: any Fail denies. */
+/** A review still running at the deadline is answered by the policies' failurePolicy: one Fail is enough to deny. */
 function lastResortVerdict(review: ReviewDependencies, timeoutMs: number): ReviewResult {
   const failing = review.policies().filter((p) => p.failurePolicy === 'Fail');
   const message = `distroless-guard could not decide within the ${timeoutMs / 1000}s webhook timeout`;

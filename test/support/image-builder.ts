@@ -8,6 +8,7 @@ import { sha256Digest } from './registry-client.js';
 import type { RegistryClient } from './registry-client.js';
 import { packTar } from './tree.js';
 import type { NameStyle, TreeEntry } from './tree.js';
+import type { Descriptor, Platform } from '../../src/image/registry/manifest.js';
 
 const gzipAsync = promisify(gzip);
 const zstdAsync = promisify(zstdCompress);
@@ -54,11 +55,8 @@ export interface BuiltLayer {
   readonly createdBy: string;
 }
 
-export interface Platform {
-  readonly os: string;
-  readonly architecture: string;
-  readonly variant?: string;
-}
+/** The same descriptor shapes the product reads (OCI image-spec descriptor.md); the test bed writes them. */
+export type { Descriptor, Platform } from '../../src/image/registry/manifest.js';
 
 export interface ContainerConfig {
   readonly User?: string;
@@ -80,13 +78,6 @@ export interface ImageSpec {
   readonly annotations?: Readonly<Record<string, string>>;
 }
 
-export interface Descriptor {
-  readonly mediaType: string;
-  readonly digest: string;
-  readonly size: number;
-  readonly platform?: Platform;
-  readonly annotations?: Readonly<Record<string, string>>;
-}
 
 export interface BuiltImage {
   readonly kind: 'image';
