@@ -3,7 +3,9 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { compilePolicies } from '../policy/compile.js';
 import { readPolicies } from '../policy/source.js';
+import { KubeConfig } from '@kubernetes/client-node';
 import { createImageInspector } from '../image/inspector.js';
+import { kubeNamespaces } from '../kube/namespaces.js';
 import { noInspection } from '../review/facts-source.js';
 import { inspectorFacts } from '../review/inspector-facts.js';
 import { parseNamespaceLabels, staticNamespaces } from '../review/namespaces.js';
@@ -16,7 +18,7 @@ import { REGISTRY_FLAGS, REGISTRY_FLAGS_USAGE, registryOptions } from './registr
 export const SERVE_USAGE = `Usage: distroless-guard serve [--port 8443] [--host 0.0.0.0] [--policy FILE]
                              [--tls-cert FILE --tls-key FILE] [--certs-dir DIR]
                              [--service NAME] [--namespace NS] [--namespace-labels NS=k=v,...]...
-                             [--offline] [--image-cache-dir DIR] [--insecure-registry HOST]... [--mirror FROM=TO]...
+                             [--kubeconfig FILE] [--offline] [--image-cache-dir DIR] [--insecure-registry HOST]... [--mirror FROM=TO]...
 
 Serves POST /validate and POST /mutate (AdmissionReview admission.k8s.io/v1) over HTTPS, plus /healthz and /readyz.
 Without --policy the embedded default policy is used; without --tls-cert/--tls-key a development CA and serving
@@ -45,6 +47,7 @@ export async function startServe(args: readonly string[], io: CommandIo): Promis
       namespace: { type: 'string', default: io.env['POD_NAMESPACE'] ?? 'distroless-guard' },
       'namespace-labels': { type: 'string', multiple: true, default: [] },
       'log-level': { type: 'string', default: io.env['LOG_LEVEL'] ?? 'info' },
+      kubeconfig: { type: 'string' },
       offline: { type: 'boolean', default: false },
       'image-cache-dir': { type: 'string' },
       ...REGISTRY_FLAGS,
@@ -89,7 +92,17 @@ export async function startServe(args: readonly string[], io: CommandIo): Promis
           logger: logger.child({ component: 'image' }),
         }),
       );
-  const app = createApp({ review: { policies: () => policies, namespaces: staticNamespaces(namespaceLabels), facts }, logger });
+  // Namespace labels (what makes a namespace production): from the API server in-cluster or with --kubeconfig,
+  // else from --namespace-labels.
+  const inCluster = Boolean(io.env['KUBERNETES_SERVICE_HOST']);
+  let namespaces = staticNamespaces(namespaceLabels);
+  if (values.kubeconfig || inCluster) {
+    const kubeConfig = new KubeConfig();
+    if (values.kubeconfig) kubeConfig.loadFromFile(resolve(io.cwd, values.kubeconfig));
+    else kubeConfig.loadFromCluster();
+    namespaces = kubeNamespaces(kubeConfig, { onError: (namespace, err) => logger.warn({ namespace, err }, 'cannot read namespace labels') });
+  }
+  const app = createApp({ review: { policies: () => policies, namespaces, facts }, logger });
   const running = await startHttpsServer(app, tls, { port, host: values.host });
   io.stderr.write(`distroless-guard serving https://${values.host === '0.0.0.0' ? '127.0.0.1' : values.host}:${running.port} (POST /validate, /mutate)\n`);
   return {

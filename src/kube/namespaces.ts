@@ -1,0 +1,54 @@
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { NamespaceInfo } from '../policy/compile.js';
+import { NAME_LABEL, type NamespaceDirectory } from '../review/namespaces.js';
+
+export interface KubeNamespacesOptions {
+  /** How long read labels are trusted before the next admission re-reads them. */
+  readonly ttlMs?: number;
+  readonly onError?: (namespace: string, error: unknown) => void;
+}
+
+/**
+ * Namespace labels from the API server, cached per namespace. If a read fails (or outlives the admission deadline)
+ * the last labels seen are used, or the name alone (the API server's kubernetes.io/metadata.name label) when there
+ * are none yet, so a slow API server can never stall an admission.
+ */
+export function kubeNamespaces(kubeConfig: KubeConfig, options: KubeNamespacesOptions = {}): NamespaceDirectory {
+  const api = kubeConfig.makeApiClient(CoreV1Api);
+  const ttlMs = options.ttlMs ?? 30_000;
+  const cache = new Map<string, { info: NamespaceInfo; readAt: number }>();
+
+  return {
+    async lookup(name, signal) {
+      const cached = cache.get(name);
+      if (cached && Date.now() - cached.readAt < ttlMs) return cached.info;
+      try {
+        const namespace = await abortable(api.readNamespace({ name }), signal);
+        const info: NamespaceInfo = { name, labels: { ...namespace.metadata?.labels, [NAME_LABEL]: name } };
+        cache.set(name, { info, readAt: Date.now() });
+        return info;
+      } catch (error) {
+        options.onError?.(name, error);
+        return cached?.info ?? { name, labels: { [NAME_LABEL]: name } };
+      }
+    },
+  };
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
