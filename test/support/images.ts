@@ -2,15 +2,19 @@
  * The catalog of test images: each built from real Debian content, pushed to a test registry by seedImages(), and
  * paired with the facts inspection must find in it, so inspection tests can iterate over the catalog.
  *
- * Conventions of `expected` (the facts engineer aligns with these):
- * - `shells` lists each shell executable once, by its canonical path: symlinks fully resolved through the merged
- *   filesystem (/bin/sh -> dash under /bin -> usr/bin is /usr/bin/dash; the 300 busybox applet links of a :debug
- *   image are /busybox/busybox), a hard link counted as the entry it links to (tar type 1 names an earlier entry).
- *   A shell is an executable regular file named sh, bash, dash, ash, hush, rbash, zsh, ksh, mksh, csh, tcsh, fish,
- *   or a busybox/toybox multi-call binary. Sorted.
- * - `packageManagers` names each manager once (apt for apt/apt-get, dpkg, rpm, apk, yum, dnf, microdnf, zypper)
- *   whose executable is reachable on the image's PATH after resolution; busybox's dpkg and rpm applets count (they
- *   install packages). Sorted.
+ * Conventions of `expected` (those of PlatformFacts, written in src/image/facts/shells.ts and package-managers.ts):
+ * - `shells` lists every path of the final filesystem (a tar entry no higher layer hides) that names a shell
+ *   executable: the file itself and every symlink or hard link to it, resolved through the merged filesystem
+ *   (merged-usr dash and bash give /usr/bin/bash, /usr/bin/dash, /usr/bin/rbash -> bash, /usr/bin/sh -> dash). A
+ *   shell executable is an executable regular file with a shell basename by any of its names (sh, bash, rbash,
+ *   dash, ash, hush, zsh, ksh, ksh93, mksh, lksh, pdksh, oksh, yash, posh, csh, tcsh, fish), or a busybox/toybox
+ *   multi-call binary; a multi-call binary is listed only by its names that are shell names or busybox/toybox (a
+ *   :debug image gives /busybox/ash, /busybox/busybox, /busybox/sh, not its ~380 applet links). A path reached only
+ *   through a symlinked directory is not listed separately (/bin/sh under /bin -> usr/bin is /usr/bin/sh). Sorted.
+ * - `packageManagers` lists the base names of package-manager executables (apk, apt, apt-get, brew, conda, dnf,
+ *   dpkg, emerge, microdnf, nix-env, opkg, pacman, pip, pip3, rpm, yum, zypper) found on the image's PATH after
+ *   resolution, each name as found (apt and apt-get both listed when both exist); busybox's dpkg and rpm applets
+ *   count (they install packages). Sorted, deduplicated.
  * - `user` follows src/image/facts/types.ts ImageUser; `base` is /etc/os-release's PRETTY_NAME (through symlinks).
  * - `debugVariant` means the distroless :debug shape: /busybox/busybox added to an image, whatever the entrypoint.
  * - For an index, the top-level facts are the worst case over its platforms (shells and managers united); the
@@ -122,7 +126,7 @@ const distrolessEntry = (tag: string, user: string, about: string): CatalogEntry
 });
 
 const busyboxDebugFacts = (user: typeof ROOT | typeof NONROOT) => ({
-  shells: ['/busybox/busybox'],
+  shells: ['/busybox/ash', '/busybox/busybox', '/busybox/sh'],
   packageManagers: [...BUSYBOX_MANAGERS],
   user,
   nonRoot: user.uid !== 0,
@@ -142,6 +146,9 @@ const deletionFacts = (shells: readonly string[]): ExpectedFacts =>
     distroless: shells.length === 0,
     base: DISTROLESS,
   });
+
+/** The names of the dash+bash layer: both binaries, bash's rbash symlink, dash's /bin/sh symlink (merged-usr). */
+const DASH_AND_BASH = ['/usr/bin/bash', '/usr/bin/dash', '/usr/bin/rbash', '/usr/bin/sh'] as const;
 
 const LONG_DIR = `opt/${'deeply-nested-directory-name/'.repeat(5)}bin`;
 
@@ -196,8 +203,8 @@ export const CATALOG: readonly CatalogEntry[] = [
     about:
       'a merged-usr Debian 12 with bash, dash, apt and dpkg, reached through /bin -> usr/bin, among data files named like them',
     expected: single({
-      shells: ['/usr/bin/bash', '/usr/bin/dash'],
-      packageManagers: ['apt', 'dpkg'],
+      shells: ['/usr/bin/bash', '/usr/bin/dash', '/usr/bin/rbash', '/usr/bin/sh'],
+      packageManagers: ['apt', 'apt-get', 'dpkg'],
       user: { configured: '', uid: 0, gid: 0, name: 'root' },
       nonRoot: false,
       debugVariant: false,
@@ -215,8 +222,8 @@ export const CATALOG: readonly CatalogEntry[] = [
     repository: 'layered-deletions',
     tag: 'latest',
     about:
-      'bash deleted by a .wh. whiteout and a directory holding a shell made opaque (marker after the new entries) leave only dash',
-    expected: deletionFacts(['/usr/bin/dash']),
+      'bash deleted by a .wh. whiteout and a directory holding a shell made opaque (marker after the new entries) leave only dash and its /usr/bin/sh link',
+    expected: deletionFacts(['/usr/bin/dash', '/usr/bin/sh']),
     build: async (shared) =>
       buildImage({
         layers: [
@@ -240,7 +247,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     repository: 'layered-deletions',
     tag: 'dir-whiteout',
     about: 'a whiteout of the directory /opt/tools removes the shell inside it',
-    expected: deletionFacts(['/usr/bin/bash', '/usr/bin/dash']),
+    expected: deletionFacts(DASH_AND_BASH),
     build: async (shared) =>
       buildImage({
         layers: [
@@ -265,7 +272,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     repository: 'layered-deletions',
     tag: 'file-over-dir',
     about: 'a regular file replacing the directory /srv/shells removes the shell beneath it',
-    expected: deletionFacts(['/usr/bin/bash', '/usr/bin/dash']),
+    expected: deletionFacts(DASH_AND_BASH),
     build: async (shared) =>
       buildImage({
         layers: [
@@ -299,7 +306,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     tag: 'latest',
     about: 'Docker Hub style busybox: /bin/busybox with every applet, sh included, as a hard link to it',
     expected: single({
-      shells: ['/bin/busybox'],
+      shells: ['/bin/ash', '/bin/busybox', '/bin/sh'],
       packageManagers: [...BUSYBOX_MANAGERS],
       user: { configured: '', uid: 0, gid: 0, name: 'root' },
       nonRoot: false,
@@ -396,7 +403,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     repository: 'uncompressed-layers',
     tag: 'latest',
     about: 'uncompressed layers (plain tar, "./" names in the top one) are read: dash and bash are found',
-    expected: deletionFacts(['/usr/bin/bash', '/usr/bin/dash']),
+    expected: deletionFacts(DASH_AND_BASH),
     build: async (shared) =>
       buildImage({
         layers: [
@@ -411,7 +418,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     repository: 'schema2',
     tag: 'latest',
     about: 'a Docker schema2 manifest with rootfs.diff.tar.gzip layers is read like an OCI one',
-    expected: deletionFacts(['/usr/bin/bash', '/usr/bin/dash']),
+    expected: deletionFacts(DASH_AND_BASH),
     build: async (shared) =>
       buildImage({
         format: 'docker',

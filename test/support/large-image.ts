@@ -76,7 +76,7 @@ export async function buildLargeImage(
     registry.credentials === undefined ? {} : { credentials: registry.credentials },
   );
   const pushed = await push(client, 'large', image, [tag]);
-  const shellPaths = options.withShell === true ? ['/usr/bin/bash', '/usr/bin/dash'] : [];
+  const shellPaths = options.withShell === true ? ['/usr/bin/bash', '/usr/bin/dash', '/usr/bin/rbash', '/usr/bin/sh'] : [];
   const facts = {
     shells: shellPaths,
     packageManagers: [],

@@ -11,22 +11,60 @@ import type { ImageConfig } from '../../src/image/layers/types.js';
 import type { ExpectedFacts, ExpectedPlatformFacts } from './images.js';
 import type { RegistryClient } from './registry-client.js';
 
-const SHELL_NAMES = new Set(['sh', 'bash', 'dash', 'ash', 'hush', 'rbash', 'zsh', 'ksh', 'mksh', 'csh', 'tcsh', 'fish']);
+/** Basenames that make an executable a shell (the product's convention, restated here, not imported). */
+const SHELL_NAMES = new Set([
+  'sh',
+  'bash',
+  'rbash',
+  'dash',
+  'ash',
+  'hush',
+  'zsh',
+  'ksh',
+  'ksh93',
+  'mksh',
+  'lksh',
+  'pdksh',
+  'oksh',
+  'yash',
+  'posh',
+  'csh',
+  'tcsh',
+  'fish',
+]);
 const MULTI_CALL = new Set(['busybox', 'toybox']);
-const MANAGERS: Readonly<Record<string, string>> = {
-  apt: 'apt',
-  'apt-get': 'apt',
-  dpkg: 'dpkg',
-  rpm: 'rpm',
-  apk: 'apk',
-  yum: 'yum',
-  dnf: 'dnf',
-  microdnf: 'microdnf',
-  zypper: 'zypper',
-};
+/** Package-manager executables looked for on PATH, each reported under the name it was found by. */
+const MANAGERS = [
+  'apk',
+  'apt',
+  'apt-get',
+  'brew',
+  'conda',
+  'dnf',
+  'dpkg',
+  'emerge',
+  'microdnf',
+  'nix-env',
+  'opkg',
+  'pacman',
+  'pip',
+  'pip3',
+  'rpm',
+  'yum',
+  'zypper',
+];
+
+/** A regular file: one object per inode, shared by every path hard-linked to it. */
+interface FileNode {
+  readonly kind: 'file';
+  /** The tar entry that created the file: still one of its names when a higher layer hides that path. */
+  readonly origin: string;
+  readonly mode: number;
+  readonly content: Buffer | undefined;
+}
 
 type Node =
-  | { kind: 'file'; mode: number; content: Buffer | undefined; linkOf: string | undefined }
+  | FileNode
   | { kind: 'dir' }
   | { kind: 'symlink'; target: string }
   | { kind: 'other' };
@@ -104,7 +142,7 @@ function applyLayer(tree: Tree, entries: readonly RawEntry[]): void {
     switch (header.type) {
       case 'file':
       case 'contiguous-file':
-        tree.set(path, { kind: 'file', mode: header.mode, content, linkOf: undefined });
+        tree.set(path, { kind: 'file', origin: path, mode: header.mode, content });
         break;
       case 'symlink':
         tree.set(path, { kind: 'symlink', target: header.linkname });
@@ -112,7 +150,8 @@ function applyLayer(tree: Tree, entries: readonly RawEntry[]): void {
       case 'link': {
         const target = normalise(header.linkname);
         const node = tree.get(target);
-        if (node?.kind === 'file') tree.set(path, { ...node, linkOf: node.linkOf ?? target });
+        // The same object: a hard link is one more name of the file, not a copy of it.
+        if (node?.kind === 'file') tree.set(path, node);
         break;
       }
       default:
@@ -154,10 +193,40 @@ export function resolve(tree: Tree, path: string): { path: string; node: Node } 
   return node === undefined ? null : { path: current, node };
 }
 
-function executableFile(tree: Tree, path: string): { canonical: string; node: Node & { kind: 'file' } } | null {
+/** The executable regular file `path` leads to once every symlink is followed, or null. */
+function executableFile(tree: Tree, path: string): FileNode | null {
   const resolved = resolve(tree, path);
   if (resolved === null || resolved.node.kind !== 'file' || (resolved.node.mode & 0o111) === 0) return null;
-  return { canonical: resolved.node.linkOf ?? resolved.path, node: resolved.node };
+  return resolved.node;
+}
+
+/**
+ * Every path of the tree (the final filesystem: no path through a symlinked directory is a key) that names a shell:
+ * the names of each executable file are gathered — its own path, its hard links, the symlinks resolving to it — and
+ * a file is a shell when one of its names has a shell basename, or a multi-call one (busybox, toybox); the path the
+ * file was created at counts as a name even when a higher layer hides it (a hidden /bin/busybox leaves /bin/ls a
+ * busybox applet). Every visible name of a shell is listed, except that a multi-call binary is listed only by its
+ * shell and multi-call names.
+ */
+function shellPaths(tree: Tree): string[] {
+  const namesOf = new Map<FileNode, string[]>();
+  for (const [path, node] of tree) {
+    if (node.kind !== 'file' && node.kind !== 'symlink') continue;
+    const file = executableFile(tree, path);
+    if (file === null) continue;
+    const names = namesOf.get(file);
+    if (names === undefined) namesOf.set(file, [path]);
+    else names.push(path);
+  }
+  const isShellName = (path: string) => SHELL_NAMES.has(baseOf(path)) || MULTI_CALL.has(baseOf(path));
+  const shells = new Set<string>();
+  for (const [file, names] of namesOf) {
+    const allNames = [file.origin, ...names];
+    const multiCall = allNames.some((path) => MULTI_CALL.has(baseOf(path)));
+    if (!allNames.some(isShellName)) continue;
+    for (const path of names) if (!multiCall || isShellName(path)) shells.add(path);
+  }
+  return [...shells].sort();
 }
 
 function readText(tree: Tree, path: string): string | null {
@@ -181,27 +250,17 @@ function userFacts(tree: Tree, configured: string): ExpectedPlatformFacts['user'
 }
 
 function platformFacts(tree: Tree, config: ImageConfig, platform: string): ExpectedPlatformFacts {
-  const shells = new Set<string>();
-  for (const [path, node] of tree) {
-    if (node.kind === 'dir' || node.kind === 'other') continue;
-    const found = executableFile(tree, path);
-    if (found === null) continue;
-    const names = [baseOf(path), baseOf(found.canonical)];
-    if (names.some((name) => SHELL_NAMES.has(name) || MULTI_CALL.has(name))) shells.add(found.canonical);
-  }
   const env = config.config?.Env ?? [];
   const pathVar = env.find((item) => item.startsWith('PATH='))?.slice(5) ?? '';
   const managers = new Set<string>();
   for (const dir of pathVar.split(':').filter((item) => item !== '')) {
-    for (const [binary, manager] of Object.entries(MANAGERS)) {
-      if (executableFile(tree, `${dir}/${binary}`) !== null) managers.add(manager);
-    }
+    for (const name of MANAGERS) if (executableFile(tree, `${dir}/${name}`) !== null) managers.add(name);
   }
   const user = userFacts(tree, config.config?.User ?? '');
   const debugVariant = executableFile(tree, '/busybox/busybox') !== null;
   const osRelease = readText(tree, '/etc/os-release') ?? readText(tree, '/usr/lib/os-release');
   const pretty = osRelease === null ? null : (/^PRETTY_NAME="?([^"\n]*)"?$/m.exec(osRelease)?.[1] ?? null);
-  const sortedShells = [...shells].sort();
+  const sortedShells = shellPaths(tree);
   const sortedManagers = [...managers].sort();
   return {
     platform,
