@@ -28,5 +28,7 @@ export interface AdmissionBudget {
 export function budgetFor(timeoutParameter: unknown): AdmissionBudget {
   const parsed = typeof timeoutParameter === 'string' ? parseGoDuration(timeoutParameter) : undefined;
   const timeoutMs = Math.min(MAX_TIMEOUT_MS, Math.max(MIN_TIMEOUT_MS, parsed ?? DEFAULT_TIMEOUT_MS));
-  return { timeoutMs, workMs: Math.round(timeoutMs * 0.8), answerMs: timeoutMs - Math.min(500, timeoutMs * 0.1) };
+  // A busy node delays timers by hundreds of milliseconds: keep up to 1 s between our last-resort answer and the
+  // API server's deadline, and stop registry work well before that so the rules can still decide.
+  return { timeoutMs, workMs: Math.round(timeoutMs * 0.7), answerMs: timeoutMs - Math.min(1_000, timeoutMs * 0.25) };
 }

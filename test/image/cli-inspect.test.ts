@@ -106,7 +106,7 @@ describe('distroless-guard inspect', () => {
       const { code, stderr } = await run(['--timeout', '300ms', seeded.get('distroless-static:nonroot').ref]);
       assert.equal(code, 1);
       assert.match(stderr, /timeout/);
-      assert.ok(performance.now() - t0 < 1000);
+      assert.ok(performance.now() - t0 < 1800, 'gave up before the 2 s delayed answer');
     } finally {
       registry.proxy.setFault(undefined);
     }

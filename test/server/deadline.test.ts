@@ -26,7 +26,7 @@ describe('answering before ?timeout=, always', () => {
     const started = performance.now();
     const res = await request(app(stuck, 'Fail')).post('/validate?timeout=2s').send(podReview(podSpec('nginx'))).expect(200);
     const elapsed = performance.now() - started;
-    assert.ok(elapsed < 2_000 && elapsed >= 1_700, `answered after ${elapsed} ms`);
+    assert.ok(elapsed < 2_000 && elapsed >= 1_400, `answered after ${elapsed} ms, before the API server's 2 s deadline`);
     assert.equal(res.body.response.allowed, false);
     assert.match(res.body.response.status.message, /could not decide within the 2s webhook timeout \(failurePolicy: Fail in p\)/);
   });
@@ -38,7 +38,7 @@ describe('answering before ?timeout=, always', () => {
   it('a facts source that honours the work budget lets the rules decide, naming what failed', async () => {
     const started = performance.now();
     const res = await request(app(slowButPolite, 'Fail')).post('/validate?timeout=2s').send(podReview(podSpec('nginx'))).expect(200);
-    assert.ok(performance.now() - started < 1_800, 'decided at the work budget (80 %), before the last resort');
+    assert.ok(performance.now() - started < 1_500, 'decided at the work budget (70 %), before the last resort');
     assert.equal(res.body.response.allowed, false);
     assert.match(res.body.response.status.message, /\[p\/noShell\] container "app" \(nginx\): could not inspect image: registry did not answer before the deadline/);
   });
