@@ -6,6 +6,7 @@ import { readPolicies } from '../policy/source.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createImageInspector } from '../image/inspector.js';
 import { kubeNamespaces } from '../kube/namespaces.js';
+import { kubePullSecrets } from '../kube/pull-secrets.js';
 import { noInspection } from '../review/facts-source.js';
 import { inspectorFacts } from '../review/inspector-facts.js';
 import { parseNamespaceLabels, staticNamespaces } from '../review/namespaces.js';
@@ -80,6 +81,11 @@ export async function startServe(args: readonly string[], io: CommandIo): Promis
     io.stderr.write(`${dev.generated ? 'generated' : 'reusing'} development certificates; CA: ${dev.caPath}\n`);
   }
 
+  // In-cluster (or with --kubeconfig): namespace labels (what makes a namespace production) and the pods' pull
+  // secrets come from the API server; otherwise labels come from --namespace-labels.
+  const kubeConfig = loadKubeConfig(values.kubeconfig && resolve(io.cwd, values.kubeconfig), Boolean(io.env['KUBERNETES_SERVICE_HOST']));
+  const onKubeError = (what: string, err: unknown) => logger.warn({ what, err }, 'cannot read from the API server');
+  const namespaces = kubeConfig ? kubeNamespaces(kubeConfig, { onError: onKubeError }) : staticNamespaces(namespaceLabels);
   // Early stop is off: the user (from /etc/passwd) and package managers may sit in lower layers than a shell, and
   // per-layer caching makes the next admission of an image cheap anyway.
   const facts = values.offline
@@ -91,17 +97,8 @@ export async function startServe(args: readonly string[], io: CommandIo): Promis
           earlyStop: false,
           logger: logger.child({ component: 'image' }),
         }),
+        kubeConfig ? kubePullSecrets(kubeConfig, { onError: onKubeError }) : undefined,
       );
-  // Namespace labels (what makes a namespace production): from the API server in-cluster or with --kubeconfig,
-  // else from --namespace-labels.
-  const inCluster = Boolean(io.env['KUBERNETES_SERVICE_HOST']);
-  let namespaces = staticNamespaces(namespaceLabels);
-  if (values.kubeconfig || inCluster) {
-    const kubeConfig = new KubeConfig();
-    if (values.kubeconfig) kubeConfig.loadFromFile(resolve(io.cwd, values.kubeconfig));
-    else kubeConfig.loadFromCluster();
-    namespaces = kubeNamespaces(kubeConfig, { onError: (namespace, err) => logger.warn({ namespace, err }, 'cannot read namespace labels') });
-  }
   const app = createApp({ review: { policies: () => policies, namespaces, facts }, logger });
   const running = await startHttpsServer(app, tls, { port, host: values.host });
   io.stderr.write(`distroless-guard serving https://${values.host === '0.0.0.0' ? '127.0.0.1' : values.host}:${running.port} (POST /validate, /mutate)\n`);
@@ -124,4 +121,12 @@ export async function runServe(args: readonly string[], io: CommandIo): Promise<
   io.stderr.write('shutting down: finishing in-flight reviews\n');
   await handle.close();
   return EXIT.ok;
+}
+
+function loadKubeConfig(path: string | undefined, inCluster: boolean): KubeConfig | undefined {
+  if (!path && !inCluster) return undefined;
+  const kubeConfig = new KubeConfig();
+  if (path) kubeConfig.loadFromFile(path);
+  else kubeConfig.loadFromCluster();
+  return kubeConfig;
 }

@@ -1,6 +1,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { NamespaceInfo } from '../policy/compile.js';
 import { NAME_LABEL, type NamespaceDirectory } from '../review/namespaces.js';
+import { abortable } from './abortable.js';
 
 export interface KubeNamespacesOptions {
   /** How long read labels are trusted before the next admission re-reads them. */
@@ -33,22 +34,4 @@ export function kubeNamespaces(kubeConfig: KubeConfig, options: KubeNamespacesOp
       }
     },
   };
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -1,6 +1,15 @@
 import type { FactsResult } from '../rules/types.js';
 
+/** One image to learn about, with what the kubelet would pull it with. */
+export interface FactsRequest {
+  readonly image: string;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  /** The pod's spec.imagePullSecrets names. */
+  readonly imagePullSecrets: readonly string[];
+}
+
 /** Facts for one image within the admission deadline; never throws (failures become `unavailable`). */
-export type FactsSource = (image: string, signal: AbortSignal) => Promise<FactsResult>;
+export type FactsSource = (request: FactsRequest, signal: AbortSignal) => Promise<FactsResult>;
 
 export const noInspection: FactsSource = async () => ({ kind: 'not-inspected' });

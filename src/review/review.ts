@@ -32,7 +32,7 @@ export async function validate(request: AdmissionRequest, deps: ReviewDependenci
   const prepared = await prepare(request, deps, signal);
   if (prepared.kind === 'skip') return { verdict: allowVerdict(), skipped: prepared.reason, findings: [] };
   const { target, scope, policies } = prepared;
-  const facts = await factsFor(target.containers, policies, scope, deps.facts, signal);
+  const facts = await factsFor(target, policies, scope, deps.facts, signal);
   const findings = target.containers.flatMap((container) =>
     policies.flatMap((policy) => judge(policy, container, target, scope, facts.get(container.image) ?? NOT_INSPECTED)),
   );
@@ -79,18 +79,20 @@ const NOT_INSPECTED: FactsResult = { kind: 'not-inspected' };
 
 /** Inspects each distinct image once, concurrently, and only when an active rule of a matching policy uses facts. */
 async function factsFor(
-  containers: readonly ContainerTarget[],
+  target: PodTarget,
   policies: readonly CompiledPolicy[],
   scope: PodScope,
   source: FactsSource,
   signal: AbortSignal,
 ): Promise<Map<string, FactsResult>> {
   const images = new Set(
-    containers
+    target.containers
       .filter((c) => c.image !== '' && policies.some((p) => p.appliesTo(scope, c.image).matched && usesFacts(p)))
       .map((c) => c.image),
   );
-  const entries = await Promise.all([...images].map(async (image) => [image, await source(image, signal)] as const));
+  const imagePullSecrets = (target.spec.imagePullSecrets ?? []).map((s) => s.name ?? '').filter((name) => name !== '');
+  const request = { namespace: scope.namespace.name, serviceAccount: scope.serviceAccount, imagePullSecrets };
+  const entries = await Promise.all([...images].map(async (image) => [image, await source({ ...request, image }, signal)] as const));
   return new Map(entries);
 }
 

@@ -1,0 +1,47 @@
+import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import { credentialLookupFromSecrets } from '../image/registry/credentials.js';
+import type { PullCredentials } from '../review/inspector-facts.js';
+import { abortable } from './abortable.js';
+
+export interface KubePullSecretsOptions {
+  /** How long read Secrets and ServiceAccounts are trusted. */
+  readonly ttlMs?: number;
+  readonly onError?: (what: string, error: unknown) => void;
+}
+
+/**
+ * The credentials kubelet would pull a pod's images with: the pod's imagePullSecrets, then its service account's
+ * (kubelet merges both). A Secret that cannot be read is skipped (reported), so the pull is tried with the rest.
+ */
+export function kubePullSecrets(kubeConfig: KubeConfig, options: KubePullSecretsOptions = {}): PullCredentials {
+  const api = kubeConfig.makeApiClient(CoreV1Api);
+  const ttlMs = options.ttlMs ?? 30_000;
+  const cache = new Map<string, { value: Promise<unknown>; readAt: number }>();
+
+  function cached<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const hit = cache.get(key);
+    if (hit && Date.now() - hit.readAt < ttlMs) return hit.value as Promise<T>;
+    const value = read();
+    cache.set(key, { value, readAt: Date.now() });
+    value.catch(() => cache.delete(key));
+    return value;
+  }
+
+  async function tryRead<T>(what: string, read: () => Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+    try {
+      return await abortable(cached(what, read), signal);
+    } catch (error) {
+      options.onError?.(what, error);
+      return undefined;
+    }
+  }
+
+  return async ({ namespace, serviceAccount, imagePullSecrets }, signal) => {
+    const account = await tryRead(`serviceaccount ${namespace}/${serviceAccount}`, () => api.readNamespacedServiceAccount({ namespace, name: serviceAccount }), signal);
+    const names = [...new Set([...imagePullSecrets, ...(account?.imagePullSecrets ?? []).map((s) => s.name ?? '')])].filter(Boolean);
+    if (names.length === 0) return undefined;
+    const secrets = await Promise.all(names.map((name) => tryRead(`secret ${namespace}/${name}`, () => api.readNamespacedSecret({ namespace, name }), signal)));
+    const found = secrets.filter((s): s is V1Secret => s !== undefined);
+    return credentialLookupFromSecrets(found.map((s) => ({ type: s.type, data: s.data, name: s.metadata?.name })));
+  };
+}
