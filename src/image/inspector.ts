@@ -10,6 +10,7 @@
  * Nothing partial or unverified is cached: a layer index only after its blob hashed to its digest; platform facts
  * only when every layer was read (an early-stopped scan is answered but not cached as facts).
  */
+import { abortable } from '../shared/abortable.js';
 import type { ImageFacts, PlatformFacts } from './facts/types.js';
 import { combinePlatforms, derivePlatformFacts } from './facts/derive.js';
 import { hasSettledShell } from './facts/shells.js';
@@ -293,21 +294,3 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
   };
 }
 
-/** Rejects with the signal's reason as soon as it fires, whatever `promise` is still doing. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}

@@ -1,7 +1,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { NamespaceInfo } from '../policy/compile.js';
 import { NAME_LABEL, type NamespaceDirectory } from '../review/namespaces.js';
-import { abortable } from './abortable.js';
+import { abortable } from '../shared/abortable.js';
 
 export interface KubeNamespacesOptions {
   /** How long read labels are trusted before the next admission re-reads them. */

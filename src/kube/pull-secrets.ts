@@ -1,7 +1,7 @@
 import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { credentialLookupFromSecrets } from '../image/registry/credentials.js';
 import type { PullCredentials } from '../review/inspector-facts.js';
-import { abortable } from './abortable.js';
+import { abortable } from '../shared/abortable.js';
 
 export interface KubePullSecretsOptions {
   /** How long read Secrets and ServiceAccounts are trusted. */

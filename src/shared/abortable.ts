@@ -1,4 +1,4 @@
-/** client-node calls take no AbortSignal: race them against the admission deadline instead. */
+/** Rejects with the signal's reason as soon as it fires, whatever `promise` is still doing (for calls that take no AbortSignal, e.g. client-node). */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
