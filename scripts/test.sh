@@ -9,4 +9,4 @@ PATH="$PWD/node_modules/.bin:$PATH"
 export PATH
 echo "node $(node --version), $(tsc --version)"
 tsc --noEmit -p tsconfig.json
-node --import tsx --test --test-force-exit --test-concurrency=2 --test-timeout=300000 'src/**/*.test.ts' 'test/**/*.test.ts'
+node --import tsx --test --test-concurrency=2 --test-timeout=300000 'src/**/*.test.ts' 'test/**/*.test.ts'
