@@ -6,7 +6,7 @@
  *
  * Environment: BENCH_REPS (default 7, the repetitions of the slow measurements; fast ones run 3-5× as often),
  * BENCH_RSS_RUNS (default 5), BENCH_BREAKDOWN=0 to skip the target-1 cost breakdown, BENCH_RSS_DIAG=0 to skip the
- * target-5 diagnostic runs (the child under --max-semi-space-size=2; reported, never used for the verdict).
+ * target-5 diagnostic runs (the child under --max-semi-space-size=1; reported, never used for the verdict).
  *
  * Timed runs talk to the registry directly; request counts come from separate runs through the counting proxy
  * (it runs on this process's event loop and would otherwise take CPU from the inspector being timed).
@@ -38,7 +38,7 @@ const BREAKDOWN = process.env['BENCH_BREAKDOWN'] !== '0';
 const RSS_LIMIT_BYTES = 150e6;
 const BIG_CHUNK = 128 * 1024;
 /** Diagnostic only (not the target's command): the child under a smaller V8 young generation. */
-const RSS_DIAG_FLAGS = ['--max-semi-space-size=2'];
+const RSS_DIAG_FLAGS = ['--max-semi-space-size=1'];
 const RSS_DIAG = process.env['BENCH_RSS_DIAG'] !== '0';
 
 const started = performance.now();
@@ -179,19 +179,22 @@ async function target1(host: string, images: BenchImages): Promise<void> {
   const raw = async (): Promise<void> => {
     await pipeline(await openBlob(host, layer.digest), createGunzip(), sink());
   };
-  const [inspected, baseline] = await paired(REPS, inspect, raw);
+  const [inspected, baseline] = await paired(REPS + 4, inspect, raw);
   const si = summarise(inspected);
   const sb = summarise(baseline);
   log(describe('inspector, cold (fresh inspector, no cache)', si));
   log(describe('(a) baseline: fetch blob + zlib gunzip → sink', sb));
   const r = ratio(si, sb);
   const pairs = inspected.map((s, i) => s.ms / (baseline[i]?.ms ?? Number.NaN));
-  log(`  ratio inspector/(a): ${x(r)} (median of per-pair ratios ${x(median(pairs))})`);
+  const pairRatio = median(pairs);
+  // The verdict takes the worse of the two statistics: on a noisy machine either can flatter a borderline result.
+  const judged = Math.max(r, pairRatio);
+  log(`  ratio inspector/(a): ${x(r)} (ratio of medians), ${x(pairRatio)} (median of per-pair ratios); judged on ${x(judged)}`);
   log(`  throughput: inspector ${((layer.size / MIB) / (si.median / 1000)).toFixed(0)} MiB/s gzip in, baseline ${((layer.size / MIB) / (sb.median / 1000)).toFixed(0)} MiB/s`);
-  verdicts.push({ target: '1. 100 MiB no-shell image, cold vs fetch+gunzip', measured: `${fmtMs(si.median)} / ${fmtMs(sb.median)} ms = ${x(r)}`, goal: '<= 1.2x', pass: r <= 1.2 });
+  verdicts.push({ target: '1. 100 MiB no-shell image, cold vs fetch+gunzip', measured: `${fmtMs(si.median)} / ${fmtMs(sb.median)} ms = ${x(r)}; per-pair ${x(pairRatio)}`, goal: '<= 1.2x (worse of both)', pass: judged <= 1.2 });
 
   if (!BREAKDOWN) return;
-  log('  breakdown (same blob, each stage added on top of the previous; where the time goes):');
+  log('  breakdown (same blob, pipeline variants, each timed alone; where the time goes):');
   const extractAll = (): Writable => {
     const extract = tar.extract();
     extract.on('entry', (_header, body, next) => {
