@@ -38,14 +38,20 @@ export function sniffCompression(head: Uint8Array): Compression | undefined {
   return 'none';
 }
 
+/**
+ * Output chunk of the decompressors. zlib's default (16 KiB) costs one thread-pool round trip and one JS callback
+ * per 16 KiB of tar; 128 KiB cut the cold scan of a 100 MiB layer by ~30% here (bench/inspect.ts, breakdown).
+ */
+const DECOMPRESSED_CHUNK_BYTES = 128 * 1024;
+
 /** A fresh decompressor for the compression, or null for an uncompressed tar. */
 export function decompressor(compression: Compression): Transform | null {
   switch (compression) {
     case 'none':
       return null;
     case 'gzip':
-      return createGunzip();
+      return createGunzip({ chunkSize: DECOMPRESSED_CHUNK_BYTES });
     case 'zstd':
-      return createZstdDecompress();
+      return createZstdDecompress({ chunkSize: DECOMPRESSED_CHUNK_BYTES });
   }
 }
