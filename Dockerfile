@@ -20,6 +20,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 USER 65532:65532
+# Runtime environment: see src/cli/runtime-flags.ts.
+ENV MALLOC_ARENA_MAX=2
 EXPOSE 8443
-# The image's entrypoint is node; serve reads TLS from the mounted Secret.
-CMD ["dist/cli/main.js", "serve", "--tls-cert", "/tls/tls.crt", "--tls-key", "/tls/tls.key"]
+# The image's entrypoint is node (flags: src/cli/runtime-flags.ts); serve reads TLS from the mounted Secret.
+CMD ["--max-semi-space-size=1", "dist/cli/main.js", "serve", "--tls-cert", "/tls/tls.crt", "--tls-key", "/tls/tls.key"]

@@ -7,6 +7,7 @@ const USAGE = `Usage: distroless-guard <command> [options]
 Commands:
   serve     run the validating and mutating admission webhook (HTTPS)
   inspect   inspect an image: shells, package managers, user   (inspect --help)
+  certs     generate a CA, a serving certificate, its Secret and webhook configurations with the caBundle   (certs --help)
 
 ${SERVE_USAGE}`;
 
@@ -17,7 +18,12 @@ async function inspect(args: readonly string[], io: CommandIo): Promise<number> 
   return runInspect([...args], io);
 }
 
-const COMMANDS: Readonly<Record<string, Command>> = { serve: runServe, inspect };
+async function certs(args: readonly string[], io: CommandIo): Promise<number> {
+  const { runCerts } = await import('./certs.js');
+  return runCerts(args, io);
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = { serve: runServe, inspect, certs };
 
 export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
   const [name, ...args] = argv;
@@ -55,4 +61,7 @@ const isEntryPoint = process.argv[1] !== undefined && import.meta.url === new UR
 if (isEntryPoint) {
   const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
   process.exitCode = code;
+  // Done: a background image scan or an API client's keep-alive socket must not hold the process past its
+  // termination grace.
+  setTimeout(() => process.exit(code), 1_000).unref();
 }

@@ -4,7 +4,9 @@ import { AdmissionDecodeError, decodeAdmissionReview } from '../admission/decode
 import { encodeAdmissionReview } from '../admission/encode.js';
 import type { AdmissionRequest } from '../admission/request.js';
 import type { Verdict } from '../admission/verdict.js';
-import { WARNING_PREFIX } from '../decision/verdict.js';
+import { outcomeLabel, WARNING_PREFIX } from '../decision/verdict.js';
+import { createMetrics, METRICS_CONTENT_TYPE, type AdmissionOutcome, type Metrics } from '../observe/metrics.js';
+import { createReadiness, describeReadiness, type Readiness } from '../observe/readiness.js';
 import { mutate, validate, type ReviewDependencies, type ReviewResult } from '../review/review.js';
 import { WorkloadShapeError } from '../workload/shape.js';
 import { budgetFor } from './deadline.js';
@@ -18,8 +20,16 @@ export type Endpoint = 'validate' | 'mutate';
 export interface AppOptions {
   readonly review: ReviewDependencies;
   readonly logger: Logger;
-  /** /readyz: the reasons the server is not ready yet (empty when ready). */
-  readonly notReadyReasons?: () => readonly string[];
+  /** /readyz: the named checks (default: none, always ready). */
+  readonly readiness?: Readiness;
+  /** /metrics and the admission counters (default: a registry of its own). */
+  readonly metrics?: Metrics;
+}
+
+interface AppContext {
+  readonly review: ReviewDependencies;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
 }
 
 const REVIEWERS: Readonly<Record<Endpoint, typeof validate>> = { validate, mutate };
@@ -27,6 +37,8 @@ const REVIEWERS: Readonly<Record<Endpoint, typeof validate>> = { validate, mutat
 /** The HTTP application: the only place that knows requests and responses. TLS is the caller's (see https.ts). */
 export function createApp(options: AppOptions): express.Express {
   const { logger } = options;
+  const readiness = options.readiness ?? createReadiness();
+  const context: AppContext = { review: options.review, logger, metrics: options.metrics ?? createMetrics({ processMetrics: false }) };
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -35,14 +47,24 @@ export function createApp(options: AppOptions): express.Express {
     res.type('text/plain').send('ok');
   });
   app.get('/readyz', (_req, res) => {
-    const reasons = options.notReadyReasons?.() ?? [];
-    if (reasons.length === 0) res.type('text/plain').send('ok');
-    else res.status(503).json(statusBody(503, `not ready: ${reasons.join('; ')}`));
+    const states = readiness.states();
+    res
+      .status(states.every((s) => s.ok) ? 200 : 503)
+      .type('text/plain')
+      .send(describeReadiness(states));
+  });
+  app.get('/metrics', async (_req, res, next) => {
+    try {
+      const text = await context.metrics.render();
+      res.type(METRICS_CONTENT_TYPE).send(text);
+    } catch (err) {
+      next(err);
+    }
   });
 
   const body = express.raw({ type: () => true, limit: MAX_BODY_BYTES });
   for (const endpoint of ['validate', 'mutate'] as const) {
-    app.post(`/${endpoint}`, body, (req, res) => handleReview(endpoint, req, res, options));
+    app.post(`/${endpoint}`, body, (req, res) => handleReview(endpoint, req, res, context));
     app.all(`/${endpoint}`, (_req, res) => {
       res.status(405).set('Allow', 'POST').json(statusBody(405, `/${endpoint} takes POST with an AdmissionReview`));
     });
@@ -58,8 +80,18 @@ export function createApp(options: AppOptions): express.Express {
   return app;
 }
 
-async function handleReview(endpoint: Endpoint, req: Request, res: Response, options: AppOptions): Promise<void> {
+async function handleReview(endpoint: Endpoint, req: Request, res: Response, options: AppContext): Promise<void> {
   const started = performance.now();
+  let outcome: AdmissionOutcome = 'error';
+  try {
+    outcome = await answerReview(endpoint, req, res, options, started);
+  } finally {
+    options.metrics.observeAdmission(endpoint, outcome, (performance.now() - started) / 1000);
+  }
+}
+
+/** Answers one review; returns how it ended, for the metrics. */
+async function answerReview(endpoint: Endpoint, req: Request, res: Response, options: AppContext, started: number): Promise<AdmissionOutcome> {
   const { logger } = options;
   let request: AdmissionRequest;
   try {
@@ -68,7 +100,7 @@ async function handleReview(endpoint: Endpoint, req: Request, res: Response, opt
     if (!(err instanceof AdmissionDecodeError)) throw err;
     logger.warn({ endpoint, error: err.message }, 'malformed admission review');
     res.status(400).json(statusBody(400, err.message));
-    return;
+    return 'bad-request';
   }
 
   const budget = budgetFor(req.query['timeout']);
@@ -81,10 +113,14 @@ async function handleReview(endpoint: Endpoint, req: Request, res: Response, opt
     if (!(err instanceof WorkloadShapeError)) throw err;
     logger.warn({ endpoint, uid: request.uid, error: err.message }, 'malformed object in admission review');
     res.status(400).json(statusBody(400, err.message));
-    return;
+    return 'bad-request';
   }
 
   const { verdict } = result;
+  const decision = decisionOf(verdict);
+  for (const finding of result.findings) {
+    options.metrics.ruleDecisions.inc({ policy: finding.policy, rule: finding.rule, action: outcomeLabel(finding), namespace: request.namespace });
+  }
   logger.info(
     {
       endpoint,
@@ -95,15 +131,23 @@ async function handleReview(endpoint: Endpoint, req: Request, res: Response, opt
       namespace: request.namespace,
       name: request.name || undefined,
       dryRun: request.dryRun,
-      decision: verdict.allowed ? (verdict.warnings.length > 0 ? 'allowed-with-warnings' : 'allowed') : 'denied',
+      decision,
       warnings: verdict.warnings.length,
       patchOperations: verdict.patch.length,
       skipped: result.skipped,
+      findings: result.findings.length > 0 ? result.findings.map((f) => `${f.policy}/${f.rule} ${outcomeLabel(f)} ${f.container.name}`) : undefined,
       durationMs: Math.round((performance.now() - started) * 100) / 100,
     },
     'admission',
   );
   res.json(encodeAdmissionReview(request.uid, verdict));
+  return decision;
+}
+
+/** The decision label of logs and metrics alike. */
+export function decisionOf(verdict: Verdict): 'allowed' | 'allowed-with-warnings' | 'denied' {
+  if (!verdict.allowed) return 'denied';
+  return verdict.warnings.length > 0 ? 'allowed-with-warnings' : 'allowed';
 }
 
 /** Resolves with the review, or with the fallback just before the API server's deadline. */

@@ -1,30 +1,51 @@
-import { readFile } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type express from 'express';
-
-export interface TlsFiles {
-  readonly certPath: string;
-  readonly keyPath: string;
-}
+import type { TlsPair } from './tls/pair.js';
 
 export interface RunningServer {
   readonly server: Server;
   readonly port: number;
-  /** Stops accepting, lets in-flight reviews finish (up to graceMs), then closes idle keep-alive connections. */
+  /** Serves `pair` to new TLS handshakes; established connections keep the certificate they negotiated. */
+  setCertificate(pair: TlsPair): void;
+  /**
+   * Stops accepting connections and lets in-flight requests finish: every response from now on carries
+   * `Connection: close`, idle keep-alive connections are closed at once, and whatever is still open after `graceMs`
+   * is cut. Resolves when the last connection has closed.
+   */
   close(graceMs?: number): Promise<void>;
+  /** Requests being answered right now. */
+  inFlight(): number;
 }
+
+/** The longest webhook timeout (30 s) plus slack: what an in-flight review may take at most. */
+export const DEFAULT_DRAIN_MS = 32_000;
 
 /**
  * HTTPS with the timeouts chosen for kube-apiserver: it keeps connections alive between reviews (HTTP/1.1), so idle
  * sockets live 90 s; a request may take up to the maximum webhook timeout (30 s) plus slack.
  */
-export async function startHttpsServer(app: express.Express, tls: TlsFiles, listen: { port: number; host: string }): Promise<RunningServer> {
-  const [cert, key] = await Promise.all([readFile(tls.certPath), readFile(tls.keyPath)]);
-  const server = createServer({ cert, key, minVersion: 'TLSv1.2' }, app);
+export async function startHttpsServer(app: express.Express, pair: TlsPair, listen: { port: number; host: string }): Promise<RunningServer> {
+  const server = createServer({ cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' }, app);
   server.keepAliveTimeout = 90_000;
   server.headersTimeout = 32_000;
   server.requestTimeout = 40_000;
+  const active = new Set<ServerResponse>();
+  let closing = false;
+  // kube-apiserver reuses connections: once closing, each response tells it to open its next one elsewhere (another
+  // replica), and the connection is closed as soon as it falls idle.
+  const closeAfter = (res: ServerResponse): void => {
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+  };
+  server.prependListener('request', (_req, res) => {
+    active.add(res);
+    res.once('close', () => {
+      active.delete(res);
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+    if (closing) closeAfter(res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listen.port, listen.host, () => {
@@ -32,11 +53,18 @@ export async function startHttpsServer(app: express.Express, tls: TlsFiles, list
       resolve();
     });
   });
+  let closed: Promise<void> | undefined;
   return {
     server,
     port: (server.address() as AddressInfo).port,
-    close: (graceMs = 25_000) =>
-      new Promise<void>((resolve) => {
+    setCertificate(next) {
+      server.setSecureContext({ cert: next.cert, key: next.key, minVersion: 'TLSv1.2' });
+    },
+    inFlight: () => active.size,
+    close(graceMs = DEFAULT_DRAIN_MS) {
+      closing = true;
+      for (const res of active) closeAfter(res);
+      closed ??= new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
         force.unref();
         server.close(() => {
@@ -44,6 +72,8 @@ export async function startHttpsServer(app: express.Express, tls: TlsFiles, list
           resolve();
         });
         server.closeIdleConnections();
-      }),
+      });
+      return closed;
+    },
   };
 }

@@ -65,7 +65,7 @@ const DEBUG_POD_DENIAL = ok({
       'Fix: set runAsNonRoot: true and runAsUser: 65532; [test/noDebugTag] container "app" (gcr.io/distroless/static:debug): image tag ":debug" is a debug variant. ' +
       'Fix: use the non-debug variant of gcr.io/distroless/static:debug (tag without "debug")',
   },
-  warnings: ['[distroless-guard] DryRun: test/noPrivilegeEscalation would deny container "app" (static:debug): allowPrivilegeEscalation unset, no drop ALL'],
+  warnings: ['[distroless-guard] DryRun: container "app" (static:debug) would be denied by test/noPrivilegeEscalation: allowPrivilegeEscalation unset, no drop ALL'],
   auditAnnotations: {
     'test.nonRoot': 'Enforce: container "app" (gcr.io/distroless/static:debug): needs runAsNonRoot: true or a non-zero runAsUser',
     'test.noPrivilegeEscalation': 'DryRun: container "app" (gcr.io/distroless/static:debug): allowPrivilegeEscalation unset, no drop ALL',
@@ -189,7 +189,7 @@ describe('admission over real HTTPS, as kube-apiserver calls it', () => {
   it('health and readiness answer, and a wrong method is a 405 (checked with supertest over HTTPS)', async () => {
     const agent = request(`https://127.0.0.1:${serve.port}`);
     await agent.get('/healthz').ca(ca).expect(200, 'ok');
-    await agent.get('/readyz').ca(ca).expect(200, 'ok');
+    await agent.get('/readyz').ca(ca).expect(200, /readyz check passed\n$/);
     const res = await agent.get('/validate').ca(ca).expect(405);
     assert.equal((res.body as { reason: string }).reason, 'MethodNotAllowed');
     await agent.post('/nope').ca(ca).expect(404);

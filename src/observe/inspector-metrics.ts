@@ -1,0 +1,41 @@
+import type { GuardImageInspector } from '../image/inspector.js';
+import type { ImageInspector } from '../image/inspector-types.js';
+import { InspectError } from '../image/inspect-error.js';
+import type { Metrics } from './metrics.js';
+
+/**
+ * The image inspector, measured: inspections and their latency by result, failures by error code, and the digest
+ * cache's hits and misses (copied from the inspector's own counts, which background scans also move).
+ */
+export function measuredInspector(inspector: GuardImageInspector, metrics: Metrics): ImageInspector {
+  let hits = 0;
+  let misses = 0;
+  const syncCache = (): void => {
+    const cache = inspector.stats().cache;
+    const nowHits = cache.hits; // memory and disk hits alike
+    if (nowHits > hits) metrics.imageCacheHits.inc(nowHits - hits);
+    if (cache.misses > misses) metrics.imageCacheMisses.inc(cache.misses - misses);
+    hits = Math.max(hits, nowHits);
+    misses = Math.max(misses, cache.misses);
+  };
+  metrics.beforeRender(syncCache);
+
+  return {
+    async inspect(reference, options) {
+      const stop = metrics.imageInspectionDuration.startTimer();
+      try {
+        const facts = await inspector.inspect(reference, options);
+        metrics.imageInspections.inc({ result: 'ok' });
+        stop({ result: 'ok' });
+        return facts;
+      } catch (err) {
+        metrics.imageInspections.inc({ result: 'error' });
+        metrics.registryErrors.inc({ code: err instanceof InspectError ? err.code : 'internal' });
+        stop({ result: 'error' });
+        throw err;
+      } finally {
+        syncCache();
+      }
+    },
+  };
+}
