@@ -19,8 +19,9 @@ export const INSPECT_USAGE = `Usage: distroless-guard inspect [--json] [--insecu
                                [--timeout 60s] IMAGE
 
 Reads IMAGE from its registry (every linux platform, every layer) and reports its shells, package managers, user,
-whether it is a debug variant and whether it is distroless. Credentials come from $DOCKER_CONFIG/config.json or
-~/.docker/config.json. Loopback registries are spoken to over plain HTTP; others need --insecure-registry for that.
+whether it has a /tmp directory, whether it is a debug variant and whether it is distroless. Credentials come from
+$DOCKER_CONFIG/config.json or ~/.docker/config.json. Loopback registries are spoken to over plain HTTP; others need
+--insecure-registry for that.
   --json                    print one JSON object instead of a table
   --timeout DURATION        give up after DURATION (500ms, 60s, 2m; default 60s)
 ${REGISTRY_FLAGS_USAGE}`;
@@ -128,6 +129,7 @@ function commonFacts(f: Omit<PlatformFacts, 'platform' | 'digest' | 'scan'>): Re
     packageManagers: [...f.packageManagers],
     user: { configured: f.user.configured, uid: f.user.uid, gid: f.user.gid, name: f.user.name },
     nonRoot: f.nonRoot,
+    hasTmpDir: f.hasTmpDir,
     debugVariant: f.debugVariant,
     distroless: f.distroless,
     base: f.base,
@@ -148,6 +150,7 @@ function renderTable(facts: ImageFacts): string {
     `Debug variant:     ${facts.debugVariant ? 'yes' : 'no'}`,
     `User:              ${user(facts.user)}`,
     `Non-root:          ${tri(facts.nonRoot)}`,
+    `/tmp directory:    ${facts.hasTmpDir === null ? 'unknown (scan stopped early)' : facts.hasTmpDir ? 'yes' : 'no'}`,
     `Base:              ${facts.base ?? '-'}`,
     '',
   ];

@@ -4,6 +4,8 @@ import { effectiveSecurity, normaliseCapability } from '../workload/security-con
 import type { ContainerTarget } from '../workload/targets.js';
 
 export interface HardeningPlan {
+  /** The securityContext fields to add, in a fixed order. */
+  readonly fields: Readonly<Record<string, unknown>>;
   readonly operations: readonly JsonPatchOperation[];
   /** Human descriptions of what the operations set, e.g. "runAsNonRoot: true". */
   readonly changes: readonly string[];
@@ -15,19 +17,22 @@ export interface HardeningPlan {
  * Plans the securityContext fields to add to one container where the pod leaves them unset (effective value:
  * container over pod). Never replaces what is set. Avoids combinations the API server rejects
  * (allowPrivilegeEscalation: false with privileged: true or with CAP_SYS_ADMIN added) and Linux-only fields on
- * Windows pods (spec.os.name: windows).
+ * Windows pods (spec.os.name: windows). `allowRoot` (an injected init container a policy lets run as root) leaves
+ * runAsNonRoot alone, since kubelet would refuse to start a root image under it.
  */
-export function planHardening(spec: V1PodSpec, target: ContainerTarget): HardeningPlan {
+export function planHardening(spec: V1PodSpec, target: ContainerTarget, options: { readonly allowRoot?: boolean } = {}): HardeningPlan {
   const security = effectiveSecurity(spec, target.container);
   const own = target.container.securityContext ?? undefined;
   const fields: Record<string, unknown> = {};
   const changes: string[] = [];
   const conflicts: string[] = [];
 
-  if (security.runAsNonRoot === false) conflicts.push('runAsNonRoot: false is set explicitly; left as is');
-  else if (security.runAsNonRoot === undefined) {
-    if (security.runAsUser === 0) conflicts.push('runAsUser: 0 is set explicitly; runAsNonRoot left unset');
-    else fields['runAsNonRoot'] = true;
+  if (options.allowRoot !== true) {
+    if (security.runAsNonRoot === false) conflicts.push('runAsNonRoot: false is set explicitly; left as is');
+    else if (security.runAsNonRoot === undefined) {
+      if (security.runAsUser === 0) conflicts.push('runAsUser: 0 is set explicitly; runAsNonRoot left unset');
+      else fields['runAsNonRoot'] = true;
+    }
   }
   if (!security.windows) {
     if (security.allowPrivilegeEscalation === undefined) {
@@ -44,15 +49,19 @@ export function planHardening(spec: V1PodSpec, target: ContainerTarget): Hardeni
     }
   }
 
-  for (const [field, value] of Object.entries(fields)) changes.push(`${field === 'capabilities' ? 'capabilities.drop' : field}: ${summarise(field, value)}`);
-  return { operations: operationsFor(target.path, own, fields), changes, conflicts };
+  changes.push(...describeFields(fields));
+  return { fields, operations: securityContextOperations(target.path, own, fields), changes, conflicts };
 }
 
-/** An absent parent is created whole (RFC 6902 `add` needs the parent to exist); otherwise fields are added one by one. */
-function operationsFor(
+/**
+ * Adds securityContext fields to a container. An absent parent is created whole (RFC 6902 `add` needs the parent to
+ * exist); otherwise fields are added one by one, and `capabilities` beside an existing capabilities object only
+ * gets its `drop` list.
+ */
+export function securityContextOperations(
   containerPath: readonly PointerSegment[],
-  own: { capabilities?: unknown } | undefined,
-  fields: Record<string, unknown>,
+  own: { capabilities?: unknown } | null | undefined,
+  fields: Readonly<Record<string, unknown>>,
 ): JsonPatchOperation[] {
   if (Object.keys(fields).length === 0) return [];
   const scPath = [...containerPath, 'securityContext'];
@@ -64,8 +73,11 @@ function operationsFor(
   );
 }
 
-function summarise(field: string, value: unknown): string {
-  if (field === 'seccompProfile') return 'RuntimeDefault';
-  if (field === 'capabilities') return '[ALL]';
-  return String(value);
+/** "runAsNonRoot: true", "capabilities.drop: [ALL]", "seccompProfile: RuntimeDefault", "runAsUser: 65532". */
+export function describeFields(fields: Readonly<Record<string, unknown>>): string[] {
+  return Object.entries(fields).map(([field, value]) => {
+    if (field === 'seccompProfile') return 'seccompProfile: RuntimeDefault';
+    if (field === 'capabilities') return 'capabilities.drop: [ALL]';
+    return `${field}: ${String(value)}`;
+  });
 }

@@ -12,8 +12,7 @@
  */
 import { abortable } from '../shared/abortable.js';
 import type { ImageFacts, PlatformFacts } from './facts/types.js';
-import { combinePlatforms, derivePlatformFacts } from './facts/derive.js';
-import { hasSettledShell } from './facts/shells.js';
+import { combinePlatforms, derivePlatformFacts, scanSettled } from './facts/derive.js';
 import type { CredentialLookup, ImageInspector, InspectOptions } from './inspector-types.js';
 import { InspectError, toInspectError } from './inspect-error.js';
 import { indexLayer, type LayerIndexLimits } from './layers/index-layer.js';
@@ -54,7 +53,7 @@ export interface ImageInspectorOptions {
   /** Layers fetched and indexed at once, across all inspections (default 2: one per core of a small node). */
   readonly concurrency?: number;
   readonly limits?: Partial<InspectorLimits>;
-  /** Stop a platform's top-down scan once a shell is settled (default false; admission passes true per call). */
+  /** Stop a platform's top-down scan once its questions are settled (`scanSettled`: a shell and /tmp found; default false). */
   readonly earlyStop?: boolean;
   /** How long a started layer scan may go on after every caller gave up (default 60 s). */
   readonly backgroundGraceMs?: number;
@@ -214,7 +213,7 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
         const index = await p;
         builder.addLower(index);
         read.push(index);
-        if (earlyStop && i < pending.length - 1 && hasSettledShell(builder.view())) {
+        if (earlyStop && i < pending.length - 1 && scanSettled(builder.view())) {
           stoppedEarly = true;
           break;
         }

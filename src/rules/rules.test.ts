@@ -12,7 +12,7 @@ import type { FactsResult, RuleResult } from './types.js';
 function facts(partial: Partial<ImageFacts>): FactsResult {
   const base: ImageFacts = {
     image: 'x', digest: 'sha256:0', shells: [], packageManagers: [],
-    user: { configured: '65532', uid: 65532, gid: 65532, name: 'nonroot' }, nonRoot: true,
+    user: { configured: '65532', uid: 65532, gid: 65532, name: 'nonroot' }, nonRoot: true, hasTmpDir: true,
     debugVariant: false, distroless: true, base: 'Distroless', platforms: [],
   };
   return { kind: 'known', facts: { ...base, ...partial } };

@@ -27,6 +27,18 @@ describe('pod targets', () => {
   for (const [name, kind, options, reason] of skips) {
     it(`${name}, and says why`, () => assert.deepEqual(targetsOf(kind, objectOf(kind, 'x', podSpec('nginx')), options), { kind: 'skip', reason }));
   }
+  it("pod labels are a Pod's own, or its workload's pod template's (not the workload's)", () => {
+    const pod = targetsOf('Pod', objectOf('Pod', 'web', podSpec('nginx'), { tier: 'front' }));
+    const deployment = objectOf('Deployment', 'web', podSpec('nginx'), { tier: 'front' });
+    (deployment['metadata'] as Record<string, unknown>)['labels'] = { owner: 'team-a' };
+    const cronJob = targetsOf('CronJob', objectOf('CronJob', 'nightly', podSpec('nginx')));
+    assert.deepEqual(pod.kind === 'targets' && pod.target.podLabels, { tier: 'front' });
+    const fromTemplate = targetsOf('Deployment', deployment);
+    assert.deepEqual(fromTemplate.kind === 'targets' && fromTemplate.target.podLabels, { app: 'web', tier: 'front' });
+    assert.deepEqual(cronJob.kind === 'targets' && cronJob.target.podLabels, { app: 'nightly' });
+    const unlabelled = targetsOf('Pod', objectOf('Pod', 'web', podSpec('nginx')));
+    assert.deepEqual(unlabelled.kind === 'targets' && unlabelled.target.podLabels, {});
+  });
   it('on UPDATE only new or changed containers are judged', () => {
     const before = objectOf('Deployment', 'web', podSpec('nginx:1', 'redis:7'));
     const after = objectOf('Deployment', 'web', { containers: [{ name: 'app', image: 'nginx:2' }, { name: 'app2', image: 'redis:7' }, { name: 'side', image: 'envoy' }] });

@@ -29,6 +29,12 @@ export interface PodTarget {
   readonly spec: V1PodSpec;
   /** The object's own metadata (for a template: the workload's), e.g. for annotations. */
   readonly metadata: V1ObjectMeta;
+  /** The labels the pods carry: a Pod's own, or those of the workload's pod template. */
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** The annotations the pods carry (a Pod's own, or the template's), over the workload object's own. */
+  readonly podAnnotations: Readonly<Record<string, string>>;
+  /** The ephemeralcontainers subresource: only spec.ephemeralContainers may change (no volumes, no init containers). */
+  readonly ephemeralOnly: boolean;
   /** Containers to judge: on UPDATE only those new or changed, so unrelated updates are never blocked. */
   readonly containers: readonly ContainerTarget[];
   /** Whether the API server will accept a patch of these containers (a Pod's spec is immutable after CREATE). */
@@ -57,13 +63,24 @@ export function podTargetOf(request: AdmissionRequest): TargetsResult {
   if (oldSpec !== undefined) assertPodSpec(oldSpec, `request.oldObject.${specPath.join('.')}`);
   const previous = oldSpec;
   const metadata = isJsonObject(request.object['metadata']) ? (request.object['metadata'] as V1ObjectMeta) : {};
+  // The pod spec's sibling: a Pod's metadata, or the template's ({spec, metadata} of a PodTemplateSpec).
+  const podMetadata = at(request.object, [...specPath.slice(0, -1), 'metadata']);
 
   const kinds: readonly ContainerKind[] = ephemeral ? ['ephemeralContainer'] : ['container', 'initContainer', 'ephemeralContainer'];
   const containers = kinds.flatMap((k) => containersOf(spec, k, specPath)).filter((c) => !previous || isNewOrChanged(c, spec, previous));
   const isPod = kind.kind === 'Pod';
   return {
     kind: 'targets',
-    target: { specPath, spec, metadata, containers, patchable: !isPod || operation === 'CREATE' || ephemeral },
+    target: {
+      specPath,
+      spec,
+      metadata,
+      podLabels: labelsOf(podMetadata),
+      podAnnotations: { ...stringMapOf(metadata, 'annotations'), ...stringMapOf(podMetadata, 'annotations') },
+      containers,
+      patchable: !isPod || operation === 'CREATE' || ephemeral,
+      ephemeralOnly: ephemeral,
+    },
   };
 }
 
@@ -92,6 +109,16 @@ function at(object: JsonObject, path: readonly PointerSegment[]): unknown {
     current = current[String(segment)];
   }
   return current;
+}
+
+function labelsOf(metadata: unknown): Record<string, string> {
+  return stringMapOf(metadata, 'labels');
+}
+
+function stringMapOf(metadata: unknown, field: 'labels' | 'annotations'): Record<string, string> {
+  const map = isJsonObject(metadata) ? metadata[field] : undefined;
+  if (!isJsonObject(map)) return {};
+  return Object.fromEntries(Object.entries(map).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }
 
 const skip = (reason: string): TargetsResult => ({ kind: 'skip', reason });

@@ -29,7 +29,7 @@ async function run(args: string[], env: NodeJS.ProcessEnv = { HOME: '/nonexisten
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
-const FACT_KEYS = ['shells', 'packageManagers', 'user', 'nonRoot', 'debugVariant', 'distroless', 'base'];
+const FACT_KEYS = ['shells', 'packageManagers', 'user', 'nonRoot', 'hasTmpDir', 'debugVariant', 'distroless', 'base'];
 const NAMES = ['multiarch:latest', 'distroless-static:nonroot'];
 
 describe('distroless-guard inspect', () => {

@@ -9,11 +9,38 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createImageInspector, InspectError, type InspectErrorCode } from '../../src/image/inspector.js';
-import { CATALOG, seedImages, type ExpectedFacts, type SeededCatalog, type SeededImage } from '../support/images.js';
+import { buildImage, buildLayer } from '../support/image-builder.js';
+import { CATALOG, seedImages, type CatalogEntry, type ExpectedFacts, type SeededCatalog, type SeededImage } from '../support/images.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { shellsTree } from '../support/rootfs.js';
+import { dir } from '../support/tree.js';
 import { comparable } from './compare.js';
 
-const NAMES = ['distroless-static:nonroot', 'distroless-static:debug', 'multiarch:latest', 'debian-full:12', 'layered-deletions:latest'];
+const NAMES = ['distroless-static:nonroot', 'distroless-static:debug', 'multiarch:latest', 'debian-full:12', 'layered-deletions:latest', 'shell-and-tmp:latest'];
+
+/** Only for early stop: a top layer with a shell (and /tmp) over the distroless base. */
+const SHELL_AND_TMP_FACTS = {
+  shells: ['/usr/bin/bash', '/usr/bin/dash', '/usr/bin/rbash', '/usr/bin/sh'],
+  packageManagers: [],
+  user: { configured: '65532', uid: 65532, gid: 65532, name: 'nonroot' },
+  nonRoot: true,
+  hasTmpDir: true,
+  debugVariant: false,
+  distroless: false,
+  base: 'Distroless',
+};
+const SHELL_AND_TMP: CatalogEntry = {
+  name: 'shell-and-tmp:latest',
+  repository: 'shell-and-tmp',
+  tag: 'latest',
+  about: 'dash and bash with their own /tmp in the top layer',
+  expected: { ...SHELL_AND_TMP_FACTS, platforms: [{ platform: 'linux/amd64', ...SHELL_AND_TMP_FACTS }] },
+  build: async (shared) =>
+    buildImage({
+      layers: [await shared.distrolessBase(), await buildLayer({ entries: [dir('tmp', 0o1777), ...(await shellsTree())] })],
+      config: { User: '65532' },
+    }),
+};
 const minute = (): AbortSignal => AbortSignal.timeout(60_000);
 const isCode = (code: InspectErrorCode) => (err: unknown) => {
   assert.ok(err instanceof InspectError, `expected InspectError, got ${String(err)}`);
@@ -59,7 +86,7 @@ describe('image inspector against a real registry', () => {
 
   before(async () => {
     registry = await startRegistry();
-    seeded = await seedImages(registry, CATALOG.filter((e) => NAMES.includes(e.name)));
+    seeded = await seedImages(registry, [...CATALOG.filter((e) => NAMES.includes(e.name)), SHELL_AND_TMP]);
     const clean = createImageInspector();
     for (const name of NAMES) baselines.set(name, comparable(await clean.inspect(seeded.get(name).pinned, { signal: minute() })));
   });
@@ -210,16 +237,17 @@ describe('image inspector against a real registry', () => {
     assert.equal(registry.proxy.count({ method: 'GET' }), 0, `answered from cache: ${registry.proxy.requests().map((r) => r.path).join(' ')}`);
   });
 
-  it('early stop reads only the top layers of a shell image and never caches those partial facts', async () => {
+  it('early stop reads only the top layers of an image whose top layer settles every question, and never caches those partial facts', async () => {
     const inspector = createImageInspector({ earlyStop: true });
-    const img = image('distroless-static:debug');
-    const m = await manifestJson('distroless-static', img.digest);
+    const img = image('shell-and-tmp:latest');
+    const m = await manifestJson('shell-and-tmp', img.digest);
     const layers = m.layers ?? [];
     assert.ok(layers.length >= 2);
     const first = await inspector.inspect(img.ref, { signal: minute() });
     const scan = first.platforms[0]?.scan;
     assert.deepEqual(scan, { layersTotal: layers.length, layersRead: 1, stoppedEarly: true });
     assert.deepEqual(first.shells, baseline(img.entry.name).shells);
+    assert.equal(first.hasTmpDir, true);
     await inspector.idle();
     // Not cached as facts: an early-stop inspect again folds from cached layers (no blob GET) and stops early again.
     registry.proxy.reset();
@@ -233,6 +261,20 @@ describe('image inspector against a real registry', () => {
     // ...which is cached, and then serves early-stop callers too.
     const after = await inspector.inspect(img.ref, { signal: minute() });
     assert.equal(after.platforms[0]?.scan.stoppedEarly, false);
+  });
+
+  it('early stop ends at the layer holding the shell: distroless :debug has /tmp only below it, so hasTmpDir is unknown', async () => {
+    const img = image('distroless-static:debug');
+    const inspector = createImageInspector({ earlyStop: true });
+    const facts = await inspector.inspect(img.ref, { signal: minute() });
+    const layersTotal = (await manifestJson('distroless-static', img.digest)).layers?.length ?? 0;
+    assert.ok(layersTotal > 1);
+    assert.deepEqual(facts.platforms[0]?.scan, { layersTotal, layersRead: 1, stoppedEarly: true });
+    assert.deepEqual(facts.shells, baseline(img.entry.name).shells);
+    assert.equal(facts.hasTmpDir, null);
+    const full = await inspector.inspect(img.ref, { signal: minute(), earlyStop: false });
+    assert.equal(full.hasTmpDir, true);
+    assert.deepEqual(comparable(full), baseline(img.entry.name));
   });
 
   it('a mirror serves the image while the facts name the original reference', async () => {

@@ -16,6 +16,8 @@
  *   resolution, each name as found (apt and apt-get both listed when both exist); busybox's dpkg and rpm applets
  *   count (they install packages). Sorted, deduplicated.
  * - `user` follows src/image/facts/types.ts ImageUser; `base` is /etc/os-release's PRETTY_NAME (through symlinks).
+ * - `hasTmpDir`: /tmp resolves (through symlinks) to a directory; the distroless base, Debian and busybox have one,
+ *   scratch-style images holding only an app binary do not. For an index: every platform has one.
  * - `debugVariant` means the distroless :debug shape: /busybox/busybox added to an image, whatever the entrypoint.
  * - For an index, the top-level facts are the worst case over its platforms (shells and managers united); the
  *   attestation entry (unknown/unknown) is not a platform.
@@ -41,7 +43,7 @@ import type { Credentials } from './token-server.js';
 
 export type ExpectedPlatformFacts = Pick<
   PlatformFacts,
-  'platform' | 'shells' | 'packageManagers' | 'user' | 'nonRoot' | 'debugVariant' | 'distroless' | 'base'
+  'platform' | 'shells' | 'packageManagers' | 'user' | 'nonRoot' | 'hasTmpDir' | 'debugVariant' | 'distroless' | 'base'
 >;
 
 export interface ExpectedFacts extends Omit<ExpectedPlatformFacts, 'platform'> {
@@ -114,6 +116,7 @@ const distrolessEntry = (tag: string, user: string, about: string): CatalogEntry
     packageManagers: [],
     user: user === '0' ? ROOT : NONROOT,
     nonRoot: user !== '0',
+    hasTmpDir: true,
     debugVariant: false,
     distroless: true,
     base: DISTROLESS,
@@ -130,6 +133,7 @@ const busyboxDebugFacts = (user: typeof ROOT | typeof NONROOT) => ({
   packageManagers: [...BUSYBOX_MANAGERS],
   user,
   nonRoot: user.uid !== 0,
+  hasTmpDir: true,
   debugVariant: true,
   distroless: false,
   base: DISTROLESS,
@@ -142,6 +146,7 @@ const deletionFacts = (shells: readonly string[]): ExpectedFacts =>
     packageManagers: [],
     user: NONROOT,
     nonRoot: true,
+    hasTmpDir: true,
     debugVariant: false,
     distroless: shells.length === 0,
     base: DISTROLESS,
@@ -165,6 +170,7 @@ export const CATALOG: readonly CatalogEntry[] = [
       packageManagers: [],
       user: { ...NONROOT, configured: 'nonroot' },
       nonRoot: true,
+      hasTmpDir: true,
       debugVariant: false,
       distroless: true,
       base: DISTROLESS,
@@ -207,6 +213,7 @@ export const CATALOG: readonly CatalogEntry[] = [
       packageManagers: ['apt', 'apt-get', 'dpkg'],
       user: { configured: '', uid: 0, gid: 0, name: 'root' },
       nonRoot: false,
+      hasTmpDir: true,
       debugVariant: false,
       distroless: false,
       base: 'Debian GNU/Linux 12 (bookworm)',
@@ -310,6 +317,7 @@ export const CATALOG: readonly CatalogEntry[] = [
       packageManagers: [...BUSYBOX_MANAGERS],
       user: { configured: '', uid: 0, gid: 0, name: 'root' },
       nonRoot: false,
+      hasTmpDir: true,
       debugVariant: false,
       distroless: false,
       base: null,
@@ -326,6 +334,7 @@ export const CATALOG: readonly CatalogEntry[] = [
       packageManagers: [],
       user: { configured: 'app', uid: null, gid: null, name: 'app' },
       nonRoot: null,
+      hasTmpDir: false,
       debugVariant: false,
       distroless: true,
       base: null,
@@ -346,6 +355,7 @@ export const CATALOG: readonly CatalogEntry[] = [
       packageManagers: [],
       user: { configured: 'app', uid: 0, gid: 0, name: 'app' },
       nonRoot: false,
+      hasTmpDir: false,
       debugVariant: false,
       distroless: true,
       base: null,
@@ -376,6 +386,7 @@ export const CATALOG: readonly CatalogEntry[] = [
       packageManagers: [],
       user: { configured: '10001:10001', uid: 10001, gid: 10001, name: null },
       nonRoot: true,
+      hasTmpDir: false,
       debugVariant: false,
       distroless: true,
       base: null,
@@ -441,6 +452,7 @@ export const CATALOG: readonly CatalogEntry[] = [
           packageManagers: [],
           user: NONROOT,
           nonRoot: true,
+          hasTmpDir: true,
           debugVariant: false,
           distroless: true,
           base: DISTROLESS,
@@ -464,6 +476,7 @@ export const CATALOG: readonly CatalogEntry[] = [
           packageManagers: [],
           user: NONROOT,
           nonRoot: true,
+          hasTmpDir: true,
           debugVariant: false,
           distroless: true,
           base: DISTROLESS,

@@ -82,6 +82,7 @@ export async function buildLargeImage(
     packageManagers: [],
     user: { configured: '65532', uid: 65532, gid: 65532, name: 'nonroot' },
     nonRoot: true,
+    hasTmpDir: false,
     debugVariant: false,
     distroless: shellPaths.length === 0,
     base: 'Distroless',

@@ -260,6 +260,7 @@ function platformFacts(tree: Tree, config: ImageConfig, platform: string): Expec
   const debugVariant = executableFile(tree, '/busybox/busybox') !== null;
   const osRelease = readText(tree, '/etc/os-release') ?? readText(tree, '/usr/lib/os-release');
   const pretty = osRelease === null ? null : (/^PRETTY_NAME="?([^"\n]*)"?$/m.exec(osRelease)?.[1] ?? null);
+  const tmp = resolve(tree, '/tmp');
   const sortedShells = shellPaths(tree);
   const sortedManagers = [...managers].sort();
   return {
@@ -268,6 +269,7 @@ function platformFacts(tree: Tree, config: ImageConfig, platform: string): Expec
     packageManagers: sortedManagers,
     user,
     nonRoot: user.uid === null ? null : user.uid !== 0,
+    hasTmpDir: tmp !== null && tmp.node.kind === 'dir',
     debugVariant,
     distroless: sortedShells.length === 0 && sortedManagers.length === 0 && !debugVariant,
     base: pretty,
@@ -330,6 +332,7 @@ export async function referenceFacts(client: RegistryClient, repository: string,
     packageManagers: union((p) => p.packageManagers),
     user: first.user,
     nonRoot,
+    hasTmpDir: platforms.every((p) => p.hasTmpDir),
     debugVariant: platforms.some((p) => p.debugVariant),
     distroless: platforms.every((p) => p.distroless),
     base: first.base,

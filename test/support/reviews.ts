@@ -1,4 +1,4 @@
-import type { V1Container, V1PodSecurityContext } from '@kubernetes/client-node';
+import type { V1Container, V1PodSecurityContext, V1Volume } from '@kubernetes/client-node';
 
 /** Builders of AdmissionReview bodies shaped as kube-apiserver sends them. */
 
@@ -36,17 +36,21 @@ export interface PodSpecInput {
   readonly securityContext?: V1PodSecurityContext;
   readonly os?: { name: string };
   readonly serviceAccountName?: string;
+  readonly volumes?: readonly V1Volume[];
 }
 
 export function podSpec(...images: string[]): PodSpecInput {
   return { containers: images.map((image, i) => ({ name: i === 0 ? 'app' : `app${i + 1}`, image })) };
 }
 
-/** The object of the given kind wrapping `spec` where that kind keeps its pod template. */
-export function objectOf(kind: keyof typeof KINDS, name: string, spec: PodSpecInput): Record<string, unknown> {
+/**
+ * The object of the given kind wrapping `spec` where that kind keeps its pod template. Pod labels (`app: name` and
+ * `labels`) go on the template; a Pod carries only `labels`.
+ */
+export function objectOf(kind: keyof typeof KINDS, name: string, spec: PodSpecInput, labels?: Record<string, string>): Record<string, unknown> {
   const info = KINDS[kind];
   const apiVersion = info.group ? `${info.group}/${info.version}` : info.version;
-  const template = { metadata: { labels: { app: name } }, spec };
+  const template = { metadata: { labels: { app: name, ...labels } }, spec };
   const specOf: Record<string, unknown> = {
     Pod: spec,
     Deployment: { replicas: 2, selector: { matchLabels: { app: name } }, template },
@@ -57,7 +61,8 @@ export function objectOf(kind: keyof typeof KINDS, name: string, spec: PodSpecIn
     CronJob: { schedule: '*/5 * * * *', jobTemplate: { spec: { template: { ...template, spec: { ...spec, restartPolicy: 'OnFailure' } } } } },
     ConfigMap: undefined,
   };
-  return { apiVersion, kind, metadata: { name, namespace: 'default' }, ...(kind === 'ConfigMap' ? { data: {} } : { spec: specOf[kind] }) };
+  const metadata = { name, namespace: 'default', ...(kind === 'Pod' && labels ? { labels } : {}) };
+  return { apiVersion, kind, metadata, ...(kind === 'ConfigMap' ? { data: {} } : { spec: specOf[kind] }) };
 }
 
 export function admissionReview(kind: keyof typeof KINDS, object: unknown, options: ReviewOptions = {}): Record<string, unknown> {

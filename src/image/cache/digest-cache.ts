@@ -14,8 +14,8 @@ import { noopLogger } from '../registry/logger.js';
 import type { Manifest } from '../registry/manifest.js';
 import { LruCache } from './lru.js';
 
-/** Bump when the shape or meaning of a cached value changes: old files are then ignored. */
-export const CACHE_FORMAT_VERSION = 1;
+/** Bump when the shape or meaning of a cached value changes: old files are then ignored (2: PlatformFacts.hasTmpDir). */
+export const CACHE_FORMAT_VERSION = 2;
 
 export interface CacheValues {
   /** A layer's index, by layer blob digest. */

@@ -33,6 +33,7 @@ describe('derivePlatformFacts on real image layouts', () => {
         packageManagers: [],
         user: { configured: '65532', uid: 65532, gid: 65532, name: 'nonroot' },
         nonRoot: true,
+        hasTmpDir: true,
         debugVariant: false,
         distroless: true,
         base: 'Distroless',
@@ -47,6 +48,7 @@ describe('derivePlatformFacts on real image layouts', () => {
         packageManagers: [],
         user: { configured: '0', uid: 0, gid: 0, name: 'root' },
         nonRoot: false,
+        hasTmpDir: true,
         debugVariant: false,
         distroless: true,
         base: 'Distroless',
@@ -61,6 +63,7 @@ describe('derivePlatformFacts on real image layouts', () => {
         packageManagers: [],
         user: { configured: '', uid: 0, gid: 0, name: 'root' },
         nonRoot: false,
+        hasTmpDir: true,
         debugVariant: true,
         distroless: false,
         base: 'Distroless',
@@ -75,6 +78,7 @@ describe('derivePlatformFacts on real image layouts', () => {
         packageManagers: ['apt', 'apt-get', 'dpkg'],
         user: { configured: '', uid: 0, gid: 0, name: 'root' },
         nonRoot: false,
+        hasTmpDir: true,
         debugVariant: false,
         distroless: false,
         base: 'Debian GNU/Linux 12 (bookworm)',
@@ -89,6 +93,7 @@ describe('derivePlatformFacts on real image layouts', () => {
         packageManagers: [],
         user: { configured: '', uid: 0, gid: 0, name: 'root' },
         nonRoot: false,
+        hasTmpDir: true,
         debugVariant: false,
         distroless: false,
         base: null,
@@ -103,6 +108,7 @@ describe('derivePlatformFacts on real image layouts', () => {
         packageManagers: [],
         user: { configured: '65532', uid: 65532, gid: 65532, name: 'nonroot' },
         nonRoot: true,
+        hasTmpDir: true,
         debugVariant: false,
         distroless: true,
         base: 'Wolfi',
@@ -117,6 +123,7 @@ describe('derivePlatformFacts on real image layouts', () => {
         packageManagers: ['apk'],
         user: { configured: '65532', uid: 65532, gid: 65532, name: 'nonroot' },
         nonRoot: true,
+        hasTmpDir: true,
         debugVariant: false,
         distroless: false,
         base: 'Wolfi',
@@ -131,6 +138,7 @@ describe('derivePlatformFacts on real image layouts', () => {
         packageManagers: [],
         user: { configured: 'app', uid: 1654, gid: 1654, name: 'app' },
         nonRoot: true,
+        hasTmpDir: true,
         debugVariant: false,
         distroless: true,
         base: 'Ubuntu 24.04.1 LTS',
@@ -145,6 +153,7 @@ describe('derivePlatformFacts on real image layouts', () => {
         packageManagers: [],
         user: { configured: '', uid: 0, gid: 0, name: 'root' },
         nonRoot: false,
+        hasTmpDir: true,
         debugVariant: false,
         distroless: false,
         base: 'Red Hat Enterprise Linux 9.4 (Plow)',
@@ -214,6 +223,7 @@ describe('combinePlatforms takes the worst case', () => {
       packageManagers: [],
       user: amd64.user,
       nonRoot: true,
+      hasTmpDir: true,
       debugVariant: false,
       distroless: true,
       base: 'Distroless',
@@ -237,6 +247,11 @@ describe('combinePlatforms takes the worst case', () => {
     assert.deepEqual(facts.packageManagers, ['apk']);
     assert.equal(facts.debugVariant, true);
     assert.equal(facts.distroless, false);
+  });
+  it('hasTmpDir needs every platform to have /tmp', () => {
+    const scratch: PlatformFacts = { ...amd64, platform: 'linux/riscv64', hasTmpDir: false };
+    assert.equal(combinePlatforms('img', 'sha256:index', [amd64, arm64Root]).hasTmpDir, true);
+    assert.equal(combinePlatforms('img', 'sha256:index', [amd64, scratch]).hasTmpDir, false);
   });
   it('the base is the first one known', () => {
     const facts = combinePlatforms('img', 'sha256:index', [factsOf(samples.busybox), amd64]);

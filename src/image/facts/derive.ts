@@ -7,7 +7,8 @@ import { readOsRelease } from './os-release.js';
 import { findPackageManagers } from './package-managers.js';
 import { platformOf } from './platform.js';
 import { searchPath } from './search-path.js';
-import { findShells, shellPaths } from './shells.js';
+import { findShells, hasSettledShell, shellPaths } from './shells.js';
+import { hasTmpDir } from './tmp-dir.js';
 import type { ImageFacts, PlatformFacts, ScanSummary } from './types.js';
 import { imageUser, isNonRoot } from './user.js';
 
@@ -50,6 +51,8 @@ export function derivePlatformFacts(input: PlatformInput): PlatformFacts {
     packageManagers,
     user,
     nonRoot: isNonRoot(user),
+    // A scan that stopped early (a shell settled the verdict) may not have reached the layer holding /tmp.
+    hasTmpDir: hasTmpDir(union) ? true : input.scan.stoppedEarly ? null : false,
     debugVariant,
     distroless: shells.length === 0 && packageManagers.length === 0 && !debugVariant,
     base: baseOf(osRelease, config.config?.Labels),
@@ -61,7 +64,8 @@ export function derivePlatformFacts(input: PlatformInput): PlatformFacts {
  * The worst case across platforms, so a rule judging the image judges its weakest platform:
  * shells and package managers are the union; nonRoot is false if any platform runs as root, else null if any is
  * unknown, else true; `user` comes from the first platform with that worst nonRoot, so the two agree;
- * debugVariant if any platform is one; distroless only if every platform is; base is the first one known.
+ * debugVariant if any platform is one; distroless only if every platform is; hasTmpDir false if any platform lacks
+ * /tmp, else null if any is unknown, else true; base is the first one known.
  */
 export function combinePlatforms(image: string, digest: string, platforms: readonly PlatformFacts[]): ImageFacts {
   const nonRoot = platforms.some((p) => p.nonRoot === false)
@@ -78,6 +82,7 @@ export function combinePlatforms(image: string, digest: string, platforms: reado
     packageManagers: sortedUnion(platforms.map((p) => p.packageManagers)),
     user: worst.user,
     nonRoot,
+    hasTmpDir: platforms.some((p) => p.hasTmpDir === false) ? false : platforms.some((p) => p.hasTmpDir === null) ? null : true,
     debugVariant: platforms.some((p) => p.debugVariant),
     distroless: platforms.every((p) => p.distroless),
     base: platforms.find((p) => p.base !== null)?.base ?? null,
@@ -87,4 +92,14 @@ export function combinePlatforms(image: string, digest: string, platforms: reado
 
 function sortedUnion(lists: ReadonlyArray<readonly string[]>): string[] {
   return [...new Set(lists.flat())].sort();
+}
+
+/**
+ * Whether a top-down scan may stop after the layers folded so far: a shell found on a partial fold is in the final
+ * image too (folding top-down is monotonic), and it decides noShell. Other facts of an early-stopped scan are what
+ * the layers read show (hasTmpDir is null unless /tmp was found); early stop is off wherever they matter (admission,
+ * see src/cli/serve.ts).
+ */
+export function scanSettled(union: Union): boolean {
+  return hasSettledShell(union);
 }

@@ -144,6 +144,7 @@ export function debian12Layer(): LayerIndex {
       '/etc/passwd',
       '/etc/group',
       '/var/lib/dpkg/status',
+      '/tmp/ 1777',
     ],
     {
       '/usr/lib/os-release': DEBIAN_OS_RELEASE,
@@ -198,6 +199,7 @@ function chainguardBaseLayer(): LayerIndex {
       '/usr/lib/libc.so.6 755',
       '/var/lib/db/sbom/glibc.spdx.json',
       '/home/nonroot/',
+      '/tmp/ 1777',
     ],
     {
       '/etc/os-release': WOLFI_OS_RELEASE,
@@ -245,6 +247,7 @@ export const ubuntuChiseled: SampleImage = {
         '/usr/share/dotnet/dotnet 755',
         '/usr/bin/dotnet -> ../share/dotnet/dotnet',
         '/var/lib/dpkg/status.d/libc6',
+        '/tmp/ 1777',
       ],
       {
         '/etc/passwd': 'root:x:0:0:root:/root:/usr/sbin/nologin\napp:x:1654:1654::/home/app:/usr/sbin/nologin\n',
@@ -277,6 +280,7 @@ export const ubiMicro: SampleImage = {
         '/etc/os-release -> ../usr/lib/os-release',
         '/usr/lib/os-release',
         '/etc/passwd',
+        '/tmp/ 1777',
       ],
       {
         '/usr/lib/os-release': 'NAME="Red Hat Enterprise Linux"\nPRETTY_NAME="Red Hat Enterprise Linux 9.4 (Plow)"\nID="rhel"\n',

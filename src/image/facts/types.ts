@@ -15,7 +15,7 @@ export interface ImageUser {
   readonly name: string | null;
 }
 
-/** How much of the image a scan read; a top-down scan may stop once every question is settled. */
+/** How much of the image a scan read; a top-down scan may stop once every question is settled (see `scanSettled`). */
 export interface ScanSummary {
   readonly layersTotal: number;
   readonly layersRead: number;
@@ -35,6 +35,11 @@ export interface PlatformFacts {
   readonly user: ImageUser;
   /** true: runs as a non-zero uid; false: runs as root; null: cannot be known (unresolvable name). */
   readonly nonRoot: boolean | null;
+  /**
+   * /tmp resolves to a directory in the final filesystem (scratch-based images often have none); null when a scan
+   * that stopped early did not reach it.
+   */
+  readonly hasTmpDir: boolean | null;
   /** A debug variant recognised by content (e.g. /busybox/busybox of distroless :debug), not by tag. */
   readonly debugVariant: boolean;
   /** No shell, no package manager, not a debug variant. */

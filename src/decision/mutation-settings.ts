@@ -1,0 +1,65 @@
+import type { CompiledPolicy, NamespaceInfo, PodScope } from '../policy/compile.js';
+
+/** What mutation does to one container, resolved for the admission's namespace. */
+export interface MutationSettings {
+  /** The hardening defaults of planHardening (spec.mutate.securityContext). */
+  readonly harden: boolean;
+  readonly runAsUserFromImage: boolean;
+  readonly rootFallbackUid: number | undefined;
+  readonly readOnlyRootFilesystem: boolean;
+  readonly writableDirs: readonly string[];
+  /** pinDigest resolved: Always, or Production in a production namespace of the policy. */
+  readonly pinDigest: boolean;
+}
+
+export const NO_MUTATION: MutationSettings = {
+  harden: false,
+  runAsUserFromImage: false,
+  rootFallbackUid: undefined,
+  readOnlyRootFilesystem: false,
+  writableDirs: [],
+  pinDigest: false,
+};
+
+/** One policy's spec.mutate for this namespace. */
+export function settingsOf(policy: CompiledPolicy, namespace: NamespaceInfo): MutationSettings {
+  const { mutate } = policy;
+  return {
+    harden: mutate.securityContext,
+    runAsUserFromImage: mutate.runAsUserFromImage,
+    rootFallbackUid: mutate.rootFallbackUid,
+    readOnlyRootFilesystem: mutate.readOnlyRootFilesystem,
+    writableDirs: mutate.writableDirs,
+    pinDigest: mutate.pinDigest === 'Always' || (mutate.pinDigest === 'Production' && policy.isProduction(namespace)),
+  };
+}
+
+/**
+ * Several policies applying to one container: every mutation any of them asks for, writable dirs united in order,
+ * the first rootFallbackUid given (policies are read in order, as in the policy file).
+ */
+export function mergeSettings(settings: readonly MutationSettings[]): MutationSettings {
+  return settings.reduce<MutationSettings>(
+    (merged, next) => ({
+      harden: merged.harden || next.harden,
+      runAsUserFromImage: merged.runAsUserFromImage || next.runAsUserFromImage,
+      rootFallbackUid: merged.rootFallbackUid ?? next.rootFallbackUid,
+      readOnlyRootFilesystem: merged.readOnlyRootFilesystem || next.readOnlyRootFilesystem,
+      writableDirs: [...new Set([...merged.writableDirs, ...next.writableDirs])],
+      pinDigest: merged.pinDigest || next.pinDigest,
+    }),
+    NO_MUTATION,
+  );
+}
+
+/** Which policies count: only the Enforce ones (what is patched), or every active one (what DryRun describes). */
+export type Enforcement = 'Enforce' | 'all';
+
+/** The merged settings of the active policies that judge a container running `image`. */
+export function settingsForImage(policies: readonly CompiledPolicy[], scope: PodScope, image: string, only: Enforcement): MutationSettings {
+  return mergeSettings(
+    policies
+      .filter((p) => p.mutate.action !== 'Off' && (only === 'all' || p.mutate.action === 'Enforce') && p.appliesTo(scope, image).matched)
+      .map((p) => settingsOf(p, scope.namespace)),
+  );
+}

@@ -1,0 +1,282 @@
+import type { V1Container, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { MAX_WARNING_LENGTH } from '../admission/encode.js';
+import type { CompiledPolicy, PodScope } from '../policy/compile.js';
+import type { FactsResult } from '../rules/types.js';
+import type { JsonPatchOperation } from '../shared/json-patch.js';
+import type { ContainerTarget, PodTarget } from '../workload/targets.js';
+import { kept, type Change, type Note } from './change.js';
+import { appendOperations, containerOperations, needsFacts, planContainer, type ContainerMutation } from './container-mutation.js';
+import type { ContainerIdentity } from './finding.js';
+import { containerNames, declarationsFor, initContainerBody, injectedFrom, sameImage, type Declaration } from './init-containers.js';
+import { settingsForImage, type Enforcement, type MutationSettings } from './mutation-settings.js';
+import { warning } from './verdict.js';
+
+/** One admission's pod, the policies in force and where it runs: what mutation is decided from, besides facts. */
+export interface MutationScope {
+  readonly target: PodTarget;
+  readonly scope: PodScope;
+  readonly policies: readonly CompiledPolicy[];
+}
+
+/** The images whose facts the mutation would use (inspected before planning, and only those). */
+export function imagesToInspect({ target, scope, policies }: MutationScope): string[] {
+  const containers = target.containers.filter((c) => needsFacts(target.spec, c, settingsForImage(policies, scope, c.image, 'all')));
+  const injections = injectionsFor({ target, scope, policies }).filter((d) => !isPresent(target, d));
+  return [...containers.map((c) => c.image), ...injections.map((d) => d.init.spec.image)];
+}
+
+/**
+ * The patch the Enforce policies ask for, and the warnings: what the DryRun ones would add, and every note (explicit
+ * choices kept, mutations impossible and why).
+ */
+export function planMutation(input: MutationScope, factsOf: (image: string) => FactsResult): { operations: readonly JsonPatchOperation[]; warnings: string[] } {
+  const { target, scope, policies } = input;
+  // Recognising an injected init container needs every declaration; injecting one, an active policy's.
+  const declarations = target.ephemeralOnly ? [] : declarationsFor(target, scope, policies);
+  const plan = (only: Enforcement): PodMutation =>
+    planPodMutation({
+      target,
+      containers: target.containers.map((c) => ({ target: c, settings: settingsForImage(policies, scope, c.image, only), facts: factsOf(c.image) })),
+      injections: injectionsFor(input)
+        .filter((d) => only === 'all' || d.policy.mutate.action === 'Enforce')
+        .map((d) => ({ declaration: d, settings: settingsForImage(policies, scope, d.init.spec.image, only), facts: factsOf(d.init.spec.image) })),
+      declarations,
+    });
+  const enforced = plan('Enforce');
+  return { operations: enforced.operations, warnings: mutationWarnings(enforced, plan('all')) };
+}
+
+/** Declarations of active policies for this pod; none for the ephemeralcontainers subresource (it cannot add any). */
+function injectionsFor({ target, scope, policies }: MutationScope): Declaration[] {
+  if (target.ephemeralOnly) return [];
+  return declarationsFor(target, scope, policies).filter((d) => d.policy.mutate.action !== 'Off');
+}
+
+/** The declared init container is in the pod already (injected before). */
+function isPresent(target: PodTarget, declaration: Declaration): boolean {
+  const { name, image } = declaration.init.spec;
+  return (target.spec.initContainers ?? []).some((c) => c.name === name && sameImage(c.image ?? '', image));
+}
+
+export interface ContainerInput {
+  readonly target: ContainerTarget;
+  /** The merged settings of the policies that apply to this container. */
+  readonly settings: MutationSettings;
+  readonly facts: FactsResult;
+}
+
+export interface InjectionInput {
+  readonly declaration: Declaration;
+  /** The settings a container running the init image gets (as for any container), so a second pass finds nothing to add. */
+  readonly settings: MutationSettings;
+  readonly facts: FactsResult;
+}
+
+export interface PodMutationInput {
+  readonly target: PodTarget;
+  readonly containers: readonly ContainerInput[];
+  /** Init containers to inject when missing. */
+  readonly injections: readonly InjectionInput[];
+  /** Every declaration for this pod, whatever its policy's action: recognises init containers injected before. */
+  readonly declarations: readonly Declaration[];
+}
+
+export interface Reported<T> {
+  readonly container: ContainerIdentity;
+  readonly item: T;
+}
+
+export interface PodMutation {
+  readonly operations: readonly JsonPatchOperation[];
+  readonly changes: readonly Reported<Change>[];
+  readonly notes: readonly Reported<Note>[];
+}
+
+/**
+ * The whole patch for one pod spec, pure. Order: each container in request order (image, securityContext,
+ * volumeMounts), then mounts of the shared volumes in app containers not otherwise patched, then the pod's new
+ * volumes, then the injected init containers, appended after the pod's own (appending never shifts the index of an
+ * existing container that an earlier operation points at).
+ *
+ * An injected init container is recognised again by name and image, and planned like the first time (always
+ * hardened; runAsNonRoot left alone when its policy allows root), so a second pass adds nothing.
+ */
+export function planPodMutation(input: PodMutationInput): PodMutation {
+  const { target } = input;
+  const { spec, specPath } = target;
+  const operations: JsonPatchOperation[] = [];
+  const changes: Reported<Change>[] = [];
+  const notes: Reported<Note>[] = [];
+  const taken = new Set((spec.volumes ?? []).map((volume) => volume.name));
+  const podVolumes: V1Volume[] = [];
+  const addVolumes = (volumes: readonly V1Volume[]): void => {
+    for (const volume of volumes) {
+      podVolumes.push(volume);
+      taken.add(volume.name);
+    }
+  };
+  const report = (container: ContainerIdentity, mutation: ContainerMutation): void => {
+    changes.push(...mutation.changes.map((item) => ({ container, item })));
+    notes.push(...mutation.notes.map((item) => ({ container, item })));
+  };
+
+  const shared = planSharedVolumes(input);
+  notes.push(...shared.notes);
+  addVolumes(shared.volumes);
+
+  const injected: V1Container[] = [];
+  const initCount = (spec.initContainers ?? []).length;
+  for (const { declaration, settings, facts } of shared.toInject) {
+    const body = initContainerBody(declaration.init);
+    const identity: ContainerIdentity = { kind: 'initContainer', name: body.name, image: body.image ?? '' };
+    const bodyTarget: ContainerTarget = { ...identity, path: [...specPath, 'initContainers', initCount + injected.length], container: body };
+    const mutation = planContainer({
+      spec,
+      target: bodyTarget,
+      settings: { ...settings, harden: true },
+      facts,
+      takenVolumeNames: taken,
+      allowRoot: declaration.init.allowRoot,
+    });
+    addVolumes(mutation.volumes);
+    injected.push(materialise(body, mutation));
+    const { name, mountPath } = declaration.init.spec.volume;
+    changes.push({ container: identity, item: { kind: 'inject', text: `volume ${name} at ${mountPath}, shared with the app containers (policy ${declaration.policy.name})` } });
+    report(identity, mutation);
+  }
+
+  const patched = new Set<number>();
+  for (const { target: container, settings, facts } of input.containers) {
+    const index = container.kind === 'container' ? Number(container.path.at(-1)) : -1;
+    const declaration = injectedFrom(container, input.declarations);
+    const mutation = planContainer({
+      spec,
+      target: container,
+      settings: declaration ? { ...settings, harden: true } : settings,
+      facts,
+      takenVolumeNames: taken,
+      plannedMounts: shared.mounts.get(index) ?? [],
+      allowRoot: declaration?.init.allowRoot ?? false,
+    });
+    patched.add(index);
+    addVolumes(mutation.volumes);
+    operations.push(...containerOperations(container, mutation));
+    report({ kind: container.kind, name: container.name, image: container.image }, mutation);
+  }
+  for (const [index, mounts] of shared.mounts) {
+    if (patched.has(index)) continue;
+    const container = spec.containers[index];
+    if (container === undefined) continue;
+    operations.push(...appendOperations([...specPath, 'containers', index, 'volumeMounts'], container.volumeMounts, mounts));
+    const identity: ContainerIdentity = { kind: 'container', name: container.name ?? '', image: container.image ?? '' };
+    changes.push(...mounts.map((mount) => ({ container: identity, item: { kind: 'mount' as const, text: `volume ${mount.name} at ${mount.mountPath}` } })));
+  }
+
+  operations.push(...appendOperations([...specPath, 'volumes'], spec.volumes, podVolumes));
+  operations.push(...appendOperations([...specPath, 'initContainers'], spec.initContainers, injected));
+  return { operations, changes, notes };
+}
+
+interface SharedVolumes {
+  readonly toInject: readonly InjectionInput[];
+  /** App container index → shared-volume mounts it still lacks. */
+  readonly mounts: ReadonlyMap<number, readonly V1VolumeMount[]>;
+  readonly volumes: readonly V1Volume[];
+  readonly notes: readonly Reported<Note>[];
+}
+
+/**
+ * Which declared init containers to inject, and the shared emptyDir volumes and app-container mounts they need.
+ * Each piece is added only when missing, so re-admitting an injected pod adds nothing. A name, volume or mount path
+ * the pod already uses for something else is the user's choice: kept, and reported.
+ */
+function planSharedVolumes(input: PodMutationInput): SharedVolumes {
+  const { spec } = input.target;
+  const names = containerNames(spec);
+  const podVolumes = spec.volumes ?? [];
+  const toInject: InjectionInput[] = [];
+  const injectedImages = new Map<string, string>();
+  const mounts = new Map<number, V1VolumeMount[]>();
+  const volumes: V1Volume[] = [];
+  const notes: Reported<Note>[] = [];
+
+  for (const injection of input.injections) {
+    const { init, policy } = injection.declaration;
+    const { name, image, volume } = init.spec;
+    const identity: ContainerIdentity = { kind: 'initContainer', name, image };
+    const note = (text: string): void => void notes.push({ container: identity, item: kept(text) });
+    const existing = (spec.initContainers ?? []).find((c) => c.name === name);
+    const present = (existing !== undefined && sameImage(existing.image ?? '', image)) || injectedImages.get(name) === image;
+    if (!present && (names.has(name) || injectedImages.has(name))) {
+      note(`another container is named ${name}; the init container of policy ${policy.name} is not injected`);
+      continue;
+    }
+    const own = podVolumes.find((v) => v.name === volume.name);
+    if (own !== undefined && !own.emptyDir) {
+      note(`volume ${volume.name} is not an emptyDir; the init container of policy ${policy.name} is not injected`);
+      continue;
+    }
+    if (!present) {
+      toInject.push(injection);
+      injectedImages.set(name, image);
+    }
+    if (own === undefined && !volumes.some((v) => v.name === volume.name)) volumes.push({ name: volume.name, emptyDir: {} });
+    (spec.containers ?? []).forEach((container, index) => {
+      const planned = mounts.get(index) ?? [];
+      const at = [...(container.volumeMounts ?? []), ...planned].find((m) => m.mountPath === volume.mountPath);
+      if (at === undefined) mounts.set(index, [...planned, { name: volume.name, mountPath: volume.mountPath }]);
+      else if (at.name !== volume.name) {
+        const app: ContainerIdentity = { kind: 'container', name: container.name ?? '', image: container.image ?? '' };
+        notes.push({ container: app, item: kept(`volumeMount ${at.name} at ${volume.mountPath} is set; volume ${volume.name} not mounted there`) });
+      }
+    });
+  }
+  return { toInject, mounts, volumes, notes };
+}
+
+/** The injected container as added: the declaration's fields, then what planning gave it. */
+function materialise(body: V1Container, mutation: ContainerMutation): V1Container {
+  return {
+    ...body,
+    ...(mutation.image !== undefined ? { image: mutation.image } : {}),
+    volumeMounts: [...(body.volumeMounts ?? []), ...mutation.volumeMounts],
+    ...(Object.keys(mutation.securityContext).length > 0 ? { securityContext: { ...mutation.securityContext } } : {}),
+  };
+}
+
+const VERBS: Readonly<Record<Change['kind'], string>> = { harden: 'harden', pin: 'pin', mount: 'mount in', inject: 'inject' };
+
+/**
+ * The warnings of a mutation: for DryRun, what `everything` (every active policy's settings) would patch beyond
+ * `enforced` (only Enforce policies'), one warning per container and kind of change; then every note of either.
+ */
+export function mutationWarnings(enforced: PodMutation, everything: PodMutation): string[] {
+  const key = (r: Reported<Change>): string => `${r.container.kind}/${r.container.name}\0${r.item.kind}\0${r.item.text}`;
+  const done = new Set(enforced.changes.map(key));
+  const groups = new Map<string, { container: ContainerIdentity; kind: Change['kind']; texts: string[] }>();
+  for (const change of everything.changes) {
+    if (done.has(key(change))) continue;
+    const group = `${change.container.kind}/${change.container.name}\0${change.item.kind}`;
+    const existing = groups.get(group);
+    if (existing) existing.texts.push(change.item.text);
+    else groups.set(group, { container: change.container, kind: change.item.kind, texts: [change.item.text] });
+  }
+  const wouldPatch = [...groups.values()].flatMap((g) => chunked(`DryRun: mutate would ${VERBS[g.kind]}`, g.container, g.texts));
+  const notes = [...enforced.notes, ...everything.notes].map((n) => warning(n.item.what, n.container, n.item.text));
+  return [...new Set([...wouldPatch, ...notes])];
+}
+
+/** As few warnings as fit the API server's length (longer ones get cut), so every change stays readable. */
+function chunked(what: string, container: ContainerIdentity, texts: readonly string[]): string[] {
+  const warnings: string[] = [];
+  let current: string[] = [];
+  for (const text of texts) {
+    if (current.length > 0 && warning(what, container, [...current, text].join(', ')).length > MAX_WARNING_LENGTH) {
+      warnings.push(warning(what, container, current.join(', ')));
+      current = [];
+    }
+    current.push(text);
+  }
+  if (current.length > 0) warnings.push(warning(what, container, current.join(', ')));
+  return warnings;
+}
