@@ -1,35 +1,69 @@
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
-import { compilePolicies } from '../policy/compile.js';
-import { readPolicies } from '../policy/source.js';
+import pino, { type Logger } from 'pino';
+import { hostname } from 'node:os';
+import { PolicyStore } from '../policy/store.js';
+import { startPolicySource } from './policy-source.js';
+import { watchNamespaces, type WatchedNamespaces } from '../kube/namespace-watch.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createImageInspector } from '../image/inspector.js';
+import { kubeCaBundleClient, startCaBundleReconciler, type CaBundleReconciler } from '../kube/ca-bundle.js';
 import { kubeNamespaces } from '../kube/namespaces.js';
 import { kubePullSecrets } from '../kube/pull-secrets.js';
 import { noInspection } from '../review/facts-source.js';
 import { inspectorFacts } from '../review/inspector-facts.js';
 import { parseNamespaceLabels, staticNamespaces } from '../review/namespaces.js';
+import { measuredInspector } from '../observe/inspector-metrics.js';
+import { createMetrics, type Metrics } from '../observe/metrics.js';
+import { createReadiness, type Readiness } from '../observe/readiness.js';
 import { createApp } from '../server/app.js';
+import { parseGoDuration } from '../server/deadline.js';
 import { startHttpsServer } from '../server/https.js';
 import { ensureDevCertificates } from '../server/tls/dev-certificates.js';
+import { readTlsPair, type TlsFiles } from '../server/tls/pair.js';
+import { watchTlsFiles } from '../server/tls/reload.js';
 import { EXIT, UsageError, type CommandIo } from './io.js';
 import { REGISTRY_FLAGS, REGISTRY_FLAGS_USAGE, registryOptions } from './registry-flags.js';
 
 export const SERVE_USAGE = `Usage: distroless-guard serve [--port 8443] [--host 0.0.0.0] [--policy FILE]
-                             [--tls-cert FILE --tls-key FILE] [--certs-dir DIR]
+                             [--policy-reload-interval 2s] [--tls-cert FILE --tls-key FILE] [--certs-dir DIR] [--tls-reload-interval 10s]
                              [--service NAME] [--namespace NS] [--namespace-labels NS=k=v,...]...
-                             [--kubeconfig FILE] [--offline] [--image-cache-dir DIR] [--insecure-registry HOST]... [--mirror FROM=TO]...
+                             [--kubeconfig FILE] [--patch-ca-bundle CA_FILE] [--webhook-configuration NAME]
+                             [--ca-bundle-interval 60s] [--shutdown-delay 5s] [--offline] [--image-cache-dir DIR]
+                             [--insecure-registry HOST]... [--mirror FROM=TO]...
 
-Serves POST /validate and POST /mutate (AdmissionReview admission.k8s.io/v1) over HTTPS, plus /healthz and /readyz.
-Without --policy the embedded default policy is used; without --tls-cert/--tls-key a development CA and serving
-certificate are generated into --certs-dir (default ./certs). Images are inspected in their registries (facts cached
-by digest, optionally persisted to --image-cache-dir); --offline skips inspection (image rules are not evaluated).
+Serves POST /validate and POST /mutate (AdmissionReview admission.k8s.io/v1) over HTTPS, plus /healthz, /readyz and
+/metrics (Prometheus). Policies come from --policy FILE (re-read every --policy-reload-interval; a bad edit keeps
+the last good policies), else, with API server access (in-cluster or --kubeconfig), from the cluster's
+DistrolessPolicy objects (watched; the Lease "distroless-guard" elects the replica that writes their status), else
+from the embedded default policy. Without --tls-cert/--tls-key a
+development CA and serving certificate are generated into --certs-dir (default ./certs). A changed certificate and
+key on disk are served to new connections within --tls-reload-interval (a bad pair is logged and the old one kept).
+--patch-ca-bundle keeps the caBundle of the webhook configurations named --webhook-configuration (default
+distroless-guard) equal to CA_FILE through the API server (in-cluster or --kubeconfig), checked every
+--ca-bundle-interval. On SIGTERM the server reports not ready, keeps serving for --shutdown-delay (while endpoints
+are withdrawn), then stops accepting connections, finishes in-flight reviews and exits. Images are inspected in their registries (facts cached by digest,
+optionally persisted to --image-cache-dir); --offline skips inspection (image rules are not evaluated).
 ${REGISTRY_FLAGS_USAGE}`;
+
+/** The default of --shutdown-delay: time for endpoint controllers and kube-proxy to stop sending us connections. */
+export const DEFAULT_SHUTDOWN_DELAY_MS = 5_000;
 
 export interface ServeHandle {
   readonly port: number;
   readonly caPath: string | undefined;
+  /** Named readiness checks (/readyz): register more (e.g. informers synced). */
+  readonly readiness: Readiness;
+  /** The metrics registry (/metrics): add counters to it. */
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Resolves once the first caBundle reconciliation succeeded (at once without --patch-ca-bundle). */
+  readonly caBundleInPlace: Promise<void>;
+  /** Graceful: not ready, keep serving for the shutdown delay, stop accepting, finish in-flight reviews. */
+  shutdown(): Promise<void>;
+  /** Stops at once (in-flight reviews still finish). */
   close(): Promise<void>;
 }
 
@@ -51,6 +85,12 @@ export async function startServe(args: readonly string[], io: CommandIo): Promis
       kubeconfig: { type: 'string' },
       offline: { type: 'boolean', default: false },
       'image-cache-dir': { type: 'string' },
+      'tls-reload-interval': { type: 'string', default: '10s' },
+      'policy-reload-interval': { type: 'string', default: '2s' },
+      'patch-ca-bundle': { type: 'string' },
+      'webhook-configuration': { type: 'string', default: 'distroless-guard' },
+      'ca-bundle-interval': { type: 'string', default: '60s' },
+      'shutdown-delay': { type: 'string', default: `${DEFAULT_SHUTDOWN_DELAY_MS / 1000}s` },
       ...REGISTRY_FLAGS,
     },
     strict: true,
@@ -65,12 +105,17 @@ export async function startServe(args: readonly string[], io: CommandIo): Promis
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
+  const tlsReloadMs = durationFlag('--tls-reload-interval', values['tls-reload-interval'], 1);
+  const caBundleIntervalMs = durationFlag('--ca-bundle-interval', values['ca-bundle-interval'], 1);
+  const shutdownDelayMs = durationFlag('--shutdown-delay', values['shutdown-delay'], 0);
 
   const logger = pino({ level: values['log-level'], base: { service: 'distroless-guard' } }, io.stdout);
-  const policies = compilePolicies(await readPolicies(values.policy && resolve(io.cwd, values.policy)), { guardNamespace: values.namespace });
-  logger.info({ policies: policies.map((p) => p.name), source: values.policy ?? 'embedded default' }, 'policies loaded');
+  const metrics = createMetrics();
+  const readiness = createReadiness();
+  let shuttingDown = false;
+  readiness.probe('shutdown', () => (shuttingDown ? 'shutting down' : undefined));
 
-  let tls: { certPath: string; keyPath: string };
+  let tls: TlsFiles;
   let caPath: string | undefined;
   if (values['tls-cert'] && values['tls-key']) {
     tls = { certPath: resolve(io.cwd, values['tls-cert']), keyPath: resolve(io.cwd, values['tls-key']) };
@@ -81,45 +126,167 @@ export async function startServe(args: readonly string[], io: CommandIo): Promis
     io.stderr.write(`${dev.generated ? 'generated' : 'reusing'} development certificates; CA: ${dev.caPath}\n`);
   }
 
+  const pair = await readTlsPair(tls);
+  let notAfter = pair.notAfter;
+  readiness.probe('tls', () => (Date.now() > notAfter.getTime() ? `the serving certificate expired at ${notAfter.toISOString()}` : undefined));
+  metrics.tlsCertificateExpiry.set(notAfter.getTime() / 1000);
+
   // In-cluster (or with --kubeconfig): namespace labels (what makes a namespace production) and the pods' pull
   // secrets come from the API server; otherwise labels come from --namespace-labels.
   const kubeConfig = loadKubeConfig(values.kubeconfig && resolve(io.cwd, values.kubeconfig), Boolean(io.env['KUBERNETES_SERVICE_HOST']));
+  if (values['patch-ca-bundle'] && !kubeConfig) throw new UsageError('--patch-ca-bundle needs the API server: run in a cluster or give --kubeconfig');
   const onKubeError = (what: string, err: unknown) => logger.warn({ what, err }, 'cannot read from the API server');
-  const namespaces = kubeConfig ? kubeNamespaces(kubeConfig, { onError: onKubeError }) : staticNamespaces(namespaceLabels);
+  const policies = new PolicyStore({ guardNamespace: values.namespace });
+  const policySource = await startPolicySource({
+    store: policies,
+    path: values.policy && resolve(io.cwd, values.policy),
+    kubeConfig,
+    logger,
+    metrics,
+    readiness,
+    reloadIntervalMs: durationFlag('--policy-reload-interval', values['policy-reload-interval'], 1),
+    namespace: values.namespace,
+    identity: io.env['POD_NAME'] ?? hostname(),
+  });
+  const namespaceWatch = kubeConfig ? watchedNamespaces(kubeConfig, onKubeError) : undefined;
+  const namespaces = namespaceWatch ?? staticNamespaces(namespaceLabels);
   // Early stop is off: the user (from /etc/passwd) and package managers may sit in lower layers than a shell, and
   // per-layer caching makes the next admission of an image cheap anyway.
   const facts = values.offline
     ? noInspection
     : inspectorFacts(
-        createImageInspector({
-          ...(await registryOptions(values, io.env, AbortSignal.timeout(10_000))),
-          ...(values['image-cache-dir'] ? { cacheDir: resolve(io.cwd, values['image-cache-dir']) } : {}),
-          earlyStop: false,
-          logger: logger.child({ component: 'image' }),
-        }),
+        measuredInspector(
+          createImageInspector({
+            ...(await registryOptions(values, io.env, AbortSignal.timeout(10_000))),
+            ...(values['image-cache-dir'] ? { cacheDir: resolve(io.cwd, values['image-cache-dir']) } : {}),
+            earlyStop: false,
+            logger: logger.child({ component: 'image' }),
+          }),
+          metrics,
+        ),
         kubeConfig ? kubePullSecrets(kubeConfig, { onError: onKubeError }) : undefined,
       );
-  const app = createApp({ review: { policies: () => policies, namespaces, facts }, logger });
-  const running = await startHttpsServer(app, tls, { port, host: values.host });
+  const app = createApp({ review: { policies: () => policies.current(), namespaces, facts }, logger, readiness, metrics });
+  const running = await startHttpsServer(app, pair, { port, host: values.host });
+  const tlsLog = logger.child({ component: 'tls' });
+  const tlsWatch = watchTlsFiles(tls, {
+    current: pair,
+    intervalMs: tlsReloadMs,
+    onReload: (next) => {
+      running.setCertificate(next);
+      notAfter = next.notAfter;
+      metrics.tlsCertificateExpiry.set(notAfter.getTime() / 1000);
+      metrics.tlsReloads.inc({ result: 'success' });
+      tlsLog.info({ fingerprint: next.fingerprint, notAfter: next.notAfter.toISOString() }, 'serving certificate reloaded');
+    },
+    onError: (err) => {
+      metrics.tlsReloads.inc({ result: 'error' });
+      tlsLog.error({ error: err instanceof Error ? err.message : String(err) }, 'cannot use the new certificate and key: keeping the current ones');
+    },
+  });
+
+  let caBundle: CaBundleReconciler | undefined;
+  const caFile = values['patch-ca-bundle'] && resolve(io.cwd, values['patch-ca-bundle']);
+  if (caFile && kubeConfig) caBundle = startCaBundle(kubeConfig, caFile, values['webhook-configuration'], caBundleIntervalMs, { logger, metrics, readiness });
+
   io.stderr.write(`distroless-guard serving https://${values.host === '0.0.0.0' ? '127.0.0.1' : values.host}:${running.port} (POST /validate, /mutate)\n`);
+  const stop = async (): Promise<void> => {
+    tlsWatch.stop();
+    caBundle?.stop();
+    await Promise.all([policySource.stop(), namespaceWatch?.watch.stop()]);
+    await running.close();
+  };
   return {
     port: running.port,
     caPath,
-    close: async () => {
-      await running.close();
+    readiness,
+    metrics,
+    logger,
+    caBundleInPlace: caBundle?.firstSuccess ?? Promise.resolve(),
+    close: stop,
+    shutdown: async () => {
+      shuttingDown = true;
+      logger.info({ delayMs: shutdownDelayMs, inFlight: running.inFlight() }, 'shutting down: not ready, still serving until endpoints are withdrawn');
+      await sleep(shutdownDelayMs);
+      logger.info({ inFlight: running.inFlight() }, 'shutting down: no new connections, finishing in-flight reviews');
+      await stop();
+      logger.info('shut down');
     },
   };
 }
 
-/** `serve` as a process: runs until SIGTERM/SIGINT, then drains in-flight reviews and exits. */
+/**
+ * Namespace labels from an informer, falling back to a read for a namespace not seen yet. Not a readiness check:
+ * the fallback keeps every admission right while the informer lists (or while the API server is away).
+ */
+function watchedNamespaces(kubeConfig: KubeConfig, onKubeError: (what: string, err: unknown) => void): WatchedNamespaces {
+  return watchNamespaces(kubeConfig, kubeNamespaces(kubeConfig, { onError: onKubeError }), (err) => onKubeError('namespaces watch', err));
+}
+
+function startCaBundle(
+  kubeConfig: KubeConfig,
+  caFile: string,
+  name: string,
+  intervalMs: number,
+  observe: { logger: Logger; metrics: Metrics; readiness: Readiness },
+): CaBundleReconciler {
+  const log = observe.logger.child({ component: 'ca-bundle' });
+  // Ready after the first success only: once the caBundle was right, a later API server hiccup does not make every
+  // replica unready at once (which would leave the Service without endpoints).
+  const check = observe.readiness.register('ca-bundle', 'the webhook configurations caBundle is not checked yet');
+  let inPlace = false;
+  const reconciler = startCaBundleReconciler({
+    client: kubeCaBundleClient(kubeConfig),
+    configurations: [
+      { kind: 'ValidatingWebhookConfiguration', name },
+      { kind: 'MutatingWebhookConfiguration', name },
+    ],
+    readCa: () => readFile(caFile),
+    intervalMs,
+    onRound: (round) => {
+      switch (round.kind) {
+        case 'ok':
+          for (const { ref, result } of round.results) {
+            observe.metrics.caBundlePatches.inc({ configuration: ref.kind, result });
+            if (result === 'patched') log.info({ configuration: `${ref.kind}/${ref.name}` }, 'caBundle patched');
+          }
+          inPlace = true;
+          check.ready();
+          return;
+        case 'error': {
+          const error = round.error instanceof Error ? round.error.message : String(round.error);
+          if (round.ref) observe.metrics.caBundlePatches.inc({ configuration: round.ref.kind, result: 'error' });
+          log.error({ error }, 'cannot reconcile the webhook configurations caBundle');
+          if (!inPlace) check.notReady(`caBundle not reconciled: ${error}`);
+          return;
+        }
+      }
+    },
+  });
+  return reconciler;
+}
+
+function durationFlag(flag: string, text: string, minMs: number): number {
+  const ms = parseGoDuration(text);
+  if (ms === undefined || ms < minMs) throw new UsageError(`${flag} ${text} is not a duration like 500ms, 10s or 1m`);
+  return ms;
+}
+
+/** `serve` as a process: runs until SIGTERM/SIGINT, then shuts down gracefully; a second signal exits at once. */
 export async function runServe(args: readonly string[], io: CommandIo): Promise<number> {
   const handle = await startServe(args, io);
-  await new Promise<void>((resolveSignal) => {
-    process.once('SIGTERM', resolveSignal);
-    process.once('SIGINT', resolveSignal);
+  const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
+    process.once('SIGTERM', () => resolveSignal('SIGTERM'));
+    process.once('SIGINT', () => resolveSignal('SIGINT'));
   });
-  io.stderr.write('shutting down: finishing in-flight reviews\n');
-  await handle.close();
+  const again = (): void => {
+    io.stderr.write('second signal: exiting without finishing in-flight reviews\n');
+    process.exit(EXIT.failure);
+  };
+  process.once('SIGTERM', again);
+  process.once('SIGINT', again);
+  io.stderr.write(`${signal}: shutting down, finishing in-flight reviews\n`);
+  await handle.shutdown();
   return EXIT.ok;
 }
 

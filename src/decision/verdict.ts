@@ -13,7 +13,7 @@ export function verdictOf(findings: readonly Finding[], extra: { warnings?: read
     switch (outcome.kind) {
       case 'violation':
         if (outcome.action === 'Enforce') denials.push(`[${finding.policy}/${finding.rule}] ${describe(finding.container)}: ${outcome.message}. Fix: ${outcome.fix}`);
-        else warnings.push(warning(`DryRun: ${finding.policy}/${finding.rule} would deny`, finding.container, outcome.message));
+        else warnings.push(warning('DryRun:', finding.container, outcome.message, `would be denied by ${finding.policy}/${finding.rule}`));
         break;
       case 'ignored-failure':
         warnings.push(warning(`${finding.policy}/${finding.rule} skipped (failurePolicy Ignore) for`, finding.container, outcome.message));
@@ -40,13 +40,15 @@ export function describe(container: ContainerIdentity, image = container.image):
 export const WARNING_BUDGET = 120;
 
 /**
- * "[distroless-guard] <what> container "app" (image): message" — naming the container and its image. Over budget,
+ * "[distroless-guard] <what> container "app" (image) [<after>]: message" — naming the container and its image, e.g.
+ * "[distroless-guard] DryRun: container "app" (nginx:1.27) would be denied by prod/noShell: …". Over budget,
  * the image is shortened to its last path segment; the message itself is never cut here, it is what the user needs.
  */
-export function warning(what: string, container: ContainerIdentity, message: string): string {
-  const full = `${WARNING_PREFIX} ${what} ${describe(container)}: ${message}`;
+export function warning(what: string, container: ContainerIdentity, message: string, after = ''): string {
+  const tail = `${after ? ` ${after}` : ''}: ${message}`;
+  const full = `${WARNING_PREFIX} ${what} ${describe(container)}${tail}`;
   if (full.length <= WARNING_BUDGET) return full;
-  return `${WARNING_PREFIX} ${what} ${describe(container, container.image.slice(container.image.lastIndexOf('/') + 1))}: ${message}`;
+  return `${WARNING_PREFIX} ${what} ${describe(container, container.image.slice(container.image.lastIndexOf('/') + 1))}${tail}`;
 }
 
 /**
@@ -58,12 +60,18 @@ function auditAnnotationsOf(findings: readonly Finding[]): Record<string, string
   for (const finding of findings) {
     const key = annotationKey(`${finding.policy}.${finding.rule}`);
     const { outcome } = finding;
-    const label = outcome.kind === 'violation' ? outcome.action : outcome.kind === 'exempt' ? `Exempt (${outcome.reason})` : 'NotChecked';
+    const label = outcome.kind === 'exempt' ? `Exempt (${outcome.reason})` : outcomeLabel(finding);
     const values = grouped.get(key) ?? [];
     values.push(`${label}: ${describe(finding.container)}: ${outcome.message}`);
     grouped.set(key, values);
   }
   return Object.fromEntries([...grouped].map(([key, values]) => [key, values.join(' | ')]));
+}
+
+/** How a finding ended, for audit annotations, logs and metrics alike. */
+export function outcomeLabel(finding: Finding): 'Enforce' | 'DryRun' | 'Exempt' | 'NotChecked' {
+  const { outcome } = finding;
+  return outcome.kind === 'violation' ? outcome.action : outcome.kind === 'exempt' ? 'Exempt' : 'NotChecked';
 }
 
 export function annotationKey(raw: string): string {

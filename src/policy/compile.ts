@@ -1,6 +1,6 @@
 import { compileGlobs } from './glob.js';
 import { compileSelector, describeSelector, type Labels } from './selector.js';
-import type { Action, DistrolessPolicy, ResourceFilter, RuleException, RuleName } from './types.js';
+import type { Action, DistrolessPolicy, InitContainerSpec, MutateSpec, PinDigestMode, ResourceFilter, RuleException, RuleName } from './types.js';
 
 export interface NamespaceInfo {
   readonly name: string;
@@ -16,16 +16,42 @@ export interface PodScope {
 /** Why a policy does or does not apply: a reason string, so every skip can be explained (logs, `check`). */
 export type MatchResult = { readonly matched: true } | { readonly matched: false; readonly reason: string };
 
+/** An init container declaration with its pod selector compiled. */
+export interface CompiledInitContainer {
+  /** The declaring policy's name. */
+  readonly policy: string;
+  readonly spec: InitContainerSpec;
+  readonly allowRoot: boolean;
+  /** Whether pods with these labels get it (no podSelector: every pod). */
+  selects(podLabels: Labels): boolean;
+}
+
+/** spec.mutate with every default filled in. */
+export interface CompiledMutate {
+  readonly action: Action;
+  readonly securityContext: boolean;
+  readonly runAsUserFromImage: boolean;
+  readonly rootFallbackUid: number | undefined;
+  readonly readOnlyRootFilesystem: boolean;
+  readonly writableDirs: readonly string[];
+  readonly pinDigest: PinDigestMode;
+  readonly initContainers: readonly CompiledInitContainer[];
+}
+
+export const DEFAULT_WRITABLE_DIRS: readonly string[] = ['/tmp'];
+
 export interface CompiledPolicy {
   readonly name: string;
   readonly generation: number | undefined;
   readonly failurePolicy: 'Fail' | 'Ignore';
-  readonly mutate: { readonly action: Action; readonly securityContext: boolean };
+  readonly mutate: CompiledMutate;
   /** Whether this policy judges a container running `image` in this pod scope. */
   appliesTo(scope: PodScope, image: string): MatchResult;
   isProduction(namespace: NamespaceInfo): boolean;
   actionOf(rule: RuleName): Action;
   exceptionFor(rule: RuleName, image: string): RuleException | undefined;
+  /** Whether pods may opt out of this rule by annotation (spec.rules.<rule>.allowOptOut). */
+  allowsOptOut(rule: RuleName): boolean;
 }
 
 export interface CompileOptions {
@@ -60,7 +86,7 @@ export function compilePolicy(policy: DistrolessPolicy, options: CompileOptions)
     name: policy.metadata.name,
     generation: policy.metadata.generation,
     failurePolicy: spec.failurePolicy ?? 'Fail',
-    mutate: { action: spec.mutate?.action ?? mode, securityContext: spec.mutate?.securityContext ?? true },
+    mutate: compileMutate(policy.metadata.name, spec.mutate ?? {}, spec.mutate?.action ?? mode),
     appliesTo(scope, image) {
       if (builtinExcluded.has(scope.namespace.name)) {
         return notMatched(`namespace ${scope.namespace.name} is always excluded (the guard must never block its own repair)`);
@@ -77,9 +103,37 @@ export function compilePolicy(policy: DistrolessPolicy, options: CompileOptions)
       return spec.rules?.[rule]?.action ?? mode;
     },
     exceptionFor(rule, image) {
-      return exceptions.get(rule)?.find((e) => e.matches(image) !== undefined)?.exception;
+      return exceptions.get(rule)?.find((e) => matchesImage(e.matches, image))?.exception;
+    },
+    allowsOptOut(rule) {
+      return spec.rules?.[rule]?.allowOptOut === true;
     },
   };
+}
+
+function compileMutate(policy: string, mutate: MutateSpec, action: Action): CompiledMutate {
+  return {
+    action,
+    securityContext: mutate.securityContext ?? true,
+    runAsUserFromImage: mutate.runAsUserFromImage ?? true,
+    rootFallbackUid: mutate.rootFallbackUid,
+    readOnlyRootFilesystem: mutate.readOnlyRootFilesystem ?? false,
+    writableDirs: [...new Set(mutate.writableDirs ?? DEFAULT_WRITABLE_DIRS)],
+    pinDigest: mutate.pinDigest ?? 'Production',
+    initContainers: (mutate.initContainers ?? []).map((init) => {
+      const selects = init.podSelector ? compileSelector(init.podSelector) : () => true;
+      return { policy, spec: init, allowRoot: init.allowRoot ?? false, selects };
+    }),
+  };
+}
+
+/**
+ * A pinned reference (`repo:tag@sha256:…`) also matches the globs written for its tag: digest pinning by the
+ * mutating webhook must not take a container out of a policy, or out of an exception, that held before.
+ */
+function matchesImage(globs: (value: string) => string | undefined, image: string): boolean {
+  const at = image.indexOf('@');
+  return globs(image) !== undefined || (at !== -1 && globs(image.slice(0, at)) !== undefined);
 }
 
 const MATCHED: MatchResult = { matched: true };
@@ -105,7 +159,7 @@ function compileFilter(filter: ResourceFilter) {
       return undefined;
     },
     imageMiss(image: string): string | undefined {
-      if (images && images(image) === undefined) return `image ${image} is not in ${filter.images?.join(', ')}`;
+      if (images && !matchesImage(images, image)) return `image ${image} is not in ${filter.images?.join(', ')}`;
       return undefined;
     },
   };

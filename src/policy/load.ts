@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseAllDocuments } from 'yaml';
-import { closedSchema, policyDocumentSchema, PRESERVE_UNKNOWN } from './schema.js';
+import { closedSchema, INT_OR_STRING, policyDocumentSchema, PRESERVE_UNKNOWN } from './schema.js';
 import type { DistrolessPolicy } from './types.js';
 
 /** A policy document that cannot be used; the message names the source and the field. */
@@ -13,6 +13,7 @@ export class PolicyLoadError extends Error {
 
 const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false });
 ajv.addKeyword(PRESERVE_UNKNOWN);
+ajv.addKeyword(INT_OR_STRING);
 const validateDocument = ajv.compile<DistrolessPolicy>(closedSchema(policyDocumentSchema));
 
 /**
@@ -39,9 +40,27 @@ export function parsePolicies(text: string, source: string): DistrolessPolicy[] 
 }
 
 export function validatePolicy(value: unknown, where: string): DistrolessPolicy {
-  if (validateDocument(value)) return value;
-  const errors = (validateDocument.errors ?? []).map(describeError);
+  const errors = validateDocument(value) ? crossFieldErrors(value) : (validateDocument.errors ?? []).map(describeError);
+  if (errors.length === 0) return value as DistrolessPolicy;
   throw new PolicyLoadError(`${where}: invalid DistrolessPolicy: ${[...new Set(errors)].join('; ')}`);
+}
+
+/** What one JSON schema cannot say: names that must be unique (the API server would reject the injected pod). */
+function crossFieldErrors(policy: DistrolessPolicy): string[] {
+  const errors: string[] = [];
+  const names = new Set<string>();
+  const mountPaths = new Map<string, string>();
+  for (const [index, init] of (policy.spec.mutate?.initContainers ?? []).entries()) {
+    if (names.has(init.name)) errors.push(`spec.mutate.initContainers.${index}.name "${init.name}" is declared twice`);
+    names.add(init.name);
+    const { name, mountPath } = init.volume;
+    const earlier = mountPaths.get(name);
+    if (earlier !== undefined && earlier !== mountPath) {
+      errors.push(`spec.mutate.initContainers.${index}.volume "${name}" is mounted at ${earlier} by another init container; one volume, one path`);
+    }
+    mountPaths.set(name, mountPath);
+  }
+  return errors;
 }
 
 function describeError(error: ErrorObject): string {

@@ -57,6 +57,107 @@ describe('loading policies', () => {
   });
 });
 
+const MUTATE_ALL_FIELDS = policy(`  mode: Enforce
+  mutate:
+    action: DryRun
+    securityContext: true
+    runAsUserFromImage: false
+    rootFallbackUid: 65532
+    readOnlyRootFilesystem: true
+    writableDirs: ["/tmp", "/var/cache/nginx", "/tmp"]
+    pinDigest: Always
+    initContainers:
+      - name: render-config
+        image: registry.example/tools/render:1.2
+        command: ["/bin/sh", "-c"]
+        args: ["envsubst < /templates/app.conf > /work/app.conf"]
+        env:
+          - {name: MODE, value: production}
+          - name: POD_IP
+            valueFrom: {fieldRef: {fieldPath: status.podIP}}
+        resources:
+          limits: {cpu: 1, memory: 64Mi}
+          requests: {cpu: 100m}
+        podSelector:
+          matchLabels: {app: web}
+          matchExpressions: [{key: tier, operator: In, values: [frontend]}]
+        volume: {name: rendered, mountPath: /work}
+        allowRoot: true
+`);
+
+describe('loading spec.mutate', () => {
+  it('every field loads, and compiles as written (writableDirs de-duplicated)', () => {
+    const [compiled] = compilePolicies(parsePolicies(MUTATE_ALL_FIELDS, 'x'), { guardNamespace: 'g' });
+    const { initContainers, ...rest } = compiled?.mutate ?? assert.fail('no policy');
+    assert.deepEqual(rest, {
+      action: 'DryRun',
+      securityContext: true,
+      runAsUserFromImage: false,
+      rootFallbackUid: 65532,
+      readOnlyRootFilesystem: true,
+      writableDirs: ['/tmp', '/var/cache/nginx'],
+      pinDigest: 'Always',
+    });
+    const [init] = initContainers;
+    assert.equal(init?.policy, 'p');
+    assert.equal(init?.allowRoot, true);
+    assert.deepEqual(init?.spec.resources, { limits: { cpu: 1, memory: '64Mi' }, requests: { cpu: '100m' } });
+    assert.equal(init?.selects({ app: 'web', tier: 'frontend' }), true);
+    assert.equal(init?.selects({ app: 'web' }), false);
+  });
+  it('defaults: mode as action, hardening and runAsUser from the image on, /tmp writable, digests pinned in production', () => {
+    const [compiled] = compilePolicies(parsePolicies(policy('  mode: Enforce\n'), 'x'), { guardNamespace: 'g' });
+    assert.deepEqual(compiled?.mutate, {
+      action: 'Enforce',
+      securityContext: true,
+      runAsUserFromImage: true,
+      rootFallbackUid: undefined,
+      readOnlyRootFilesystem: false,
+      writableDirs: ['/tmp'],
+      pinDigest: 'Production',
+      initContainers: [],
+    });
+  });
+  it('an init container without podSelector selects every pod, and is not allowed root', () => {
+    const text = policy('  mutate:\n    initContainers: [{name: setup, image: busybox, volume: {name: shared, mountPath: /shared}}]\n');
+    const init = compilePolicies(parsePolicies(text, 'x'), { guardNamespace: 'g' })[0]?.mutate.initContainers[0];
+    assert.equal(init?.selects({}), true);
+    assert.equal(init?.allowRoot, false);
+  });
+
+  const init = (fields: string) => policy(`  mutate:\n    initContainers:\n      - {name: setup, image: busybox, volume: {name: shared, mountPath: /shared}${fields}}\n`);
+  const invalid: Array<[string, string, RegExp]> = [
+    ['a typo in a mutate field is named', policy('  mutate:\n    pinDigests: Always\n'), /spec\.mutate\.pinDigests is not a known field/],
+    ['pinDigest lists its modes', policy('  mutate:\n    pinDigest: Yes\n'), /spec\.mutate\.pinDigest must be one of "Always", "Production", "Never"/],
+    ['rootFallbackUid 0 is no fallback', policy('  mutate:\n    rootFallbackUid: 0\n'), /spec\.mutate\.rootFallbackUid must be >= 1/],
+    ['rootFallbackUid must be an integer', policy('  mutate:\n    rootFallbackUid: "65532"\n'), /spec\.mutate\.rootFallbackUid must be integer/],
+    ['a relative writable dir is refused', policy('  mutate:\n    writableDirs: [tmp]\n'), /spec\.mutate\.writableDirs\.0 must match pattern/],
+    ['a writable dir with .. is refused', policy('  mutate:\n    writableDirs: [/var/../etc]\n'), /spec\.mutate\.writableDirs\.0 must match pattern/],
+    ['a writable dir with a trailing slash is refused', policy('  mutate:\n    writableDirs: [/tmp/]\n'), /spec\.mutate\.writableDirs\.0 must match pattern/],
+    ['an init container needs its volume', policy('  mutate:\n    initContainers: [{name: setup, image: busybox}]\n'), /spec\.mutate\.initContainers\.0\.volume is required/],
+    ['an init container name is a DNS label', init('').replace('name: setup', 'name: Setup_1'), /spec\.mutate\.initContainers\.0\.name must match pattern/],
+    ['a typo in an init container field is named', init(', comand: [sh]'), /spec\.mutate\.initContainers\.0\.comand is not a known field/],
+    ['a typo in an env entry is named', init(', env: [{name: A, vaule: b}]'), /spec\.mutate\.initContainers\.0\.env\.0\.vaule is not a known field/],
+    ['a quantity is a number or a string', init(', resources: {limits: {cpu: [1]}}'), /spec\.mutate\.initContainers\.0\.resources\.limits\.cpu/],
+    ['resources keep to limits and requests', init(', resources: {limit: {cpu: 1}}'), /resources\.limit is not a known field/],
+    ['the volume mountPath is absolute', init('').replace('mountPath: /shared', 'mountPath: shared'), /volume\.mountPath must match pattern/],
+    ['allowRoot is a boolean', init(', allowRoot: "yes"'), /allowRoot must be boolean/],
+    [
+      'two init containers with one name are refused',
+      policy('  mutate:\n    initContainers:\n      - {name: setup, image: a, volume: {name: v, mountPath: /v}}\n      - {name: setup, image: b, volume: {name: w, mountPath: /w}}\n'),
+      /spec\.mutate\.initContainers\.1\.name "setup" is declared twice/,
+    ],
+    [
+      'one volume at two paths is refused',
+      policy('  mutate:\n    initContainers:\n      - {name: a, image: a, volume: {name: v, mountPath: /v}}\n      - {name: b, image: b, volume: {name: v, mountPath: /w}}\n'),
+      /spec\.mutate\.initContainers\.1\.volume "v" is mounted at \/v by another init container/,
+    ],
+  ];
+  for (const [name, text, message] of invalid) {
+    it(name, () => assert.throws(() => parsePolicies(text, 'policy.yaml'), (e: unknown) => e instanceof PolicyLoadError && message.test(e.message)));
+  }
+});
+
 describe('compiled policies', () => {
   const ns = (name: string, labels: Record<string, string> = {}) => ({ name, labels: { ...labels, 'kubernetes.io/metadata.name': name } });
   const [compiled] = compilePolicies(
@@ -83,6 +184,16 @@ describe('compiled policies', () => {
   ];
   for (const [name, namespace, image, expected] of table) it(name, () => assert.equal(compiled.appliesTo(scope(namespace), image).matched, expected));
 
+  it('a pinned image still matches the globs and exceptions written for its tag', () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const [exact] = compilePolicies(
+      parsePolicies(policy('  match:\n    images: ["shop/api:1.4"]\n  rules:\n    noShell:\n      exceptions: [{images: ["debian:12"], reason: "batch"}]\n'), 'x'),
+      { guardNamespace: 'g' },
+    );
+    assert.equal(exact?.appliesTo(scope(ns('team-a')), `shop/api:1.4@${digest}`).matched, true);
+    assert.equal(exact?.appliesTo(scope(ns('team-a')), `shop/api:1.5@${digest}`).matched, false);
+    assert.equal(exact?.exceptionFor('noShell', `debian:12@${digest}`)?.reason, 'batch');
+  });
   it('a skip says why', () => {
     const result = compiled.appliesTo(scope(ns('kube-system')), 'nginx');
     assert.equal(result.matched ? '' : result.reason, 'namespace kube-system is always excluded (the guard must never block its own repair)');

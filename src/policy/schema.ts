@@ -1,4 +1,4 @@
-import { ACTIONS, MODES, POLICY_API_VERSION, POLICY_KIND, RULE_NAMES } from './types.js';
+import { ACTIONS, MODES, PIN_DIGEST_MODES, POLICY_API_VERSION, POLICY_KIND, RULE_NAMES } from './types.js';
 
 /**
  * The one schema of a DistrolessPolicy: the CRD's openAPIV3Schema (structural, so the API server can prune and
@@ -8,6 +8,17 @@ type Schema = { readonly [key: string]: unknown };
 
 /** Kubernetes' marker for objects that keep fields the schema does not list (here: metadata). */
 export const PRESERVE_UNKNOWN = 'x-kubernetes-preserve-unknown-fields';
+/** Kubernetes' marker for quantities, which may be written as a number or a string ("1", 1, "100m"). */
+export const INT_OR_STRING = 'x-kubernetes-int-or-string';
+
+/** RFC 1123 label, as Kubernetes requires of container and volume names. */
+const DNS_LABEL: Schema = { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' };
+/**
+ * An absolute path without "." or ".." components, empty components or a trailing slash. RE2 syntax (no
+ * lookahead): the API server compiles CRD patterns with Go's regexp.
+ */
+const ABSOLUTE_PATH: Schema = { type: 'string', pattern: '^(/([^/.][^/]*|\\.[^/.][^/]*|\\.\\.[^/]+))+$' };
+const quantities: Schema = { type: 'object', additionalProperties: { [INT_OR_STRING]: true, anyOf: [{ type: 'integer' }, { type: 'string' }] } };
 
 const stringList = (description: string): Schema => ({ type: 'array', description, items: { type: 'string', minLength: 1 } });
 
@@ -44,6 +55,7 @@ const ruleSpec: Schema = {
   type: 'object',
   properties: {
     action: { type: 'string', enum: [...ACTIONS] },
+    allowOptOut: { type: 'boolean', description: 'Pods may opt out of this rule with the distroless-guard.io/opt-out annotation and a reason' },
     exceptions: {
       type: 'array',
       items: {
@@ -52,6 +64,44 @@ const ruleSpec: Schema = {
         properties: { images: { ...stringList('Image globs exempt from this rule'), minItems: 1 }, reason: { type: 'string', minLength: 1 } },
       },
     },
+  },
+};
+
+const initContainer: Schema = {
+  type: 'object',
+  required: ['name', 'image', 'volume'],
+  properties: {
+    name: DNS_LABEL,
+    image: { type: 'string', minLength: 1 },
+    command: { type: 'array', items: { type: 'string' } },
+    args: { type: 'array', items: { type: 'string' } },
+    env: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name'],
+        properties: { name: { type: 'string', minLength: 1 }, value: { type: 'string' }, valueFrom: { type: 'object', [PRESERVE_UNKNOWN]: true } },
+      },
+    },
+    resources: { type: 'object', properties: { limits: quantities, requests: quantities } },
+    podSelector: labelSelector,
+    volume: { type: 'object', required: ['name', 'mountPath'], properties: { name: DNS_LABEL, mountPath: ABSOLUTE_PATH } },
+    allowRoot: { type: 'boolean' },
+  },
+};
+
+const mutateSpec: Schema = {
+  type: 'object',
+  properties: {
+    action: { type: 'string', enum: [...ACTIONS] },
+    securityContext: { type: 'boolean' },
+    runAsUserFromImage: { type: 'boolean' },
+    // runAsUser's range in the API server (validation.go: 0..2147483647); 0 would be no fallback at all.
+    rootFallbackUid: { type: 'integer', minimum: 1, maximum: 2147483647 },
+    readOnlyRootFilesystem: { type: 'boolean' },
+    writableDirs: { type: 'array', items: ABSOLUTE_PATH },
+    pinDigest: { type: 'string', enum: [...PIN_DIGEST_MODES] },
+    initContainers: { type: 'array', items: initContainer },
   },
 };
 
@@ -64,10 +114,7 @@ export const policySpecSchema: Schema = {
     production: { type: 'object', properties: { namespaces: stringList('Production namespace globs'), namespaceSelector: labelSelector } },
     failurePolicy: { type: 'string', enum: ['Fail', 'Ignore'] },
     rules: { type: 'object', properties: Object.fromEntries(RULE_NAMES.map((rule) => [rule, ruleSpec])) },
-    mutate: {
-      type: 'object',
-      properties: { action: { type: 'string', enum: [...ACTIONS] }, securityContext: { type: 'boolean' } },
-    },
+    mutate: mutateSpec,
   },
 };
 

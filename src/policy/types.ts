@@ -38,7 +38,47 @@ export interface RuleException {
 
 export interface RuleSpec {
   readonly action?: Action;
+  /**
+   * Lets a pod opt out of this rule with the annotation distroless-guard.io/opt-out (naming the rule) and a
+   * distroless-guard.io/opt-out-reason; audited. Default false: no opt-out.
+   */
+  readonly allowOptOut?: boolean;
   readonly exceptions?: readonly RuleException[];
+}
+
+export const PIN_DIGEST_MODES = ['Always', 'Production', 'Never'] as const;
+export type PinDigestMode = (typeof PIN_DIGEST_MODES)[number];
+
+/** A Kubernetes EnvVar (core/v1): a literal value or a valueFrom source, passed through as written. */
+export interface EnvVar {
+  readonly name: string;
+  readonly value?: string;
+  readonly valueFrom?: Readonly<Record<string, unknown>>;
+}
+
+/** Kubernetes ResourceRequirements (core/v1): quantities as strings ("100m", "64Mi") or numbers. */
+export interface ResourceRequirements {
+  readonly limits?: Readonly<Record<string, string | number>>;
+  readonly requests?: Readonly<Record<string, string | number>>;
+}
+
+/**
+ * An init container injected into matching pods: it runs the set-up that needs a shell (which the distroless app
+ * image lacks) and leaves its results in an emptyDir volume that every app container mounts at the same path.
+ */
+export interface InitContainerSpec {
+  readonly name: string;
+  readonly image: string;
+  readonly command?: readonly string[];
+  readonly args?: readonly string[];
+  readonly env?: readonly EnvVar[];
+  readonly resources?: ResourceRequirements;
+  /** Pod labels (of a Pod, or of a workload's pod template) that select the pods to inject into; absent: every pod. */
+  readonly podSelector?: LabelSelector;
+  /** The emptyDir shared with the app containers. */
+  readonly volume: { readonly name: string; readonly mountPath: string };
+  /** Exempt the init container from nonRoot (it is always exempt from noShell). Default false. */
+  readonly allowRoot?: boolean;
 }
 
 export interface MutateSpec {
@@ -46,6 +86,17 @@ export interface MutateSpec {
   readonly action?: Action;
   /** Harden securityContext fields the pod leaves unset. Default true. */
   readonly securityContext?: boolean;
+  /** Set runAsUser/runAsGroup to the uid/gid the image's user resolves to, when the pod sets no runAsUser. Default true. */
+  readonly runAsUserFromImage?: boolean;
+  /** runAsUser for an image whose user is root; absent: left unset, with a warning. */
+  readonly rootFallbackUid?: number;
+  /** Set readOnlyRootFilesystem: true where unset. Default false. */
+  readonly readOnlyRootFilesystem?: boolean;
+  /** emptyDir mounts where the root filesystem is read-only or the image has no /tmp. Default ["/tmp"]. */
+  readonly writableDirs?: readonly string[];
+  /** Rewrite `repo:tag` to `repo:tag@sha256:…` (the digest inspected). Default Production. */
+  readonly pinDigest?: PinDigestMode;
+  readonly initContainers?: readonly InitContainerSpec[];
 }
 
 export interface DistrolessPolicySpec {

@@ -1,14 +1,16 @@
 import type { AdmissionRequest } from '../admission/request.js';
 import { allowVerdict, type Verdict } from '../admission/verdict.js';
 import type { Finding } from '../decision/finding.js';
-import { planHardening } from '../decision/harden.js';
-import { verdictOf, warning } from '../decision/verdict.js';
+import { declarationsFor, injectedFrom, type Declaration } from '../decision/init-containers.js';
+import { imagesToInspect, planMutation } from '../decision/mutation.js';
+import { optOutExemption, optOutWarnings } from '../decision/opt-out.js';
+import { verdictOf } from '../decision/verdict.js';
 import type { CompiledPolicy, PodScope } from '../policy/compile.js';
-import { RULE_NAMES } from '../policy/types.js';
+import { RULE_NAMES, type RuleName } from '../policy/types.js';
 import { RULES } from '../rules/index.js';
 import type { FactsResult, RuleContext } from '../rules/types.js';
-import type { JsonPatchOperation } from '../shared/json-patch.js';
 import { effectiveSecurity } from '../workload/security-context.js';
+import { optOutRequestOf, type OptOutRequest } from '../workload/opt-out.js';
 import { podTargetOf, type ContainerTarget, type PodTarget } from '../workload/targets.js';
 import type { FactsSource } from './facts-source.js';
 import type { NamespaceDirectory } from './namespaces.js';
@@ -32,32 +34,28 @@ export async function validate(request: AdmissionRequest, deps: ReviewDependenci
   const prepared = await prepare(request, deps, signal);
   if (prepared.kind === 'skip') return { verdict: allowVerdict(), skipped: prepared.reason, findings: [] };
   const { target, scope, policies } = prepared;
-  const facts = await factsFor(target, policies, scope, deps.facts, signal);
-  const findings = target.containers.flatMap((container) =>
-    policies.flatMap((policy) => judge(policy, container, target, scope, facts.get(container.image) ?? NOT_INSPECTED)),
-  );
-  return { verdict: verdictOf(findings), findings };
+  const images = target.containers.filter((c) => policies.some((p) => p.appliesTo(scope, c.image).matched && usesFacts(p))).map((c) => c.image);
+  const facts = await factsFor(images, target, scope, deps.facts, signal);
+  const declarations = declarationsFor(target, scope, policies);
+  const optOut = optOutRequestOf(target.podAnnotations);
+  const findings = target.containers.flatMap((container) => {
+    const injected = injectedFrom(container, declarations);
+    return policies.flatMap((policy) => judge(policy, container, target, scope, facts.get(container.image) ?? NOT_INSPECTED, injected, optOut));
+  });
+  const matched = policies.filter((p) => target.containers.some((c) => p.appliesTo(scope, c.image).matched));
+  return { verdict: verdictOf(findings, { warnings: optOutWarnings(matched, optOut) }), findings };
 }
 
-/** The mutating webhook: hardening patches where a matching policy asks for them (or warnings in DryRun). */
+/**
+ * The mutating webhook: the patch the Enforce policies ask for (hardening, runAsUser from the image, read-only root
+ * with writable directories, digest pinning, init containers), and as warnings what the DryRun ones would add.
+ */
 export async function mutate(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal): Promise<ReviewResult> {
   const prepared = await prepare(request, deps, signal);
   if (prepared.kind === 'skip') return { verdict: allowVerdict(), skipped: prepared.reason, findings: [] };
-  const { target, scope, policies } = prepared;
-  if (!target.patchable) return { verdict: allowVerdict(), skipped: 'a Pod spec cannot be changed after creation', findings: [] };
-  const operations: JsonPatchOperation[] = [];
-  const warnings: string[] = [];
-  for (const container of target.containers) {
-    const applying = policies.filter((p) => p.appliesTo(scope, container.image).matched && p.mutate.securityContext && p.mutate.action !== 'Off');
-    if (applying.length === 0) continue;
-    const enforce = applying.some((p) => p.mutate.action === 'Enforce');
-    const plan = planHardening(target.spec, container);
-    if (plan.changes.length > 0) {
-      if (enforce) operations.push(...plan.operations);
-      else warnings.push(warning('DryRun: mutate would harden', container, plan.changes.join(', ')));
-    }
-    for (const conflict of plan.conflicts) warnings.push(warning('kept', container, conflict));
-  }
+  if (!prepared.target.patchable) return { verdict: allowVerdict(), skipped: 'a Pod spec cannot be changed after creation', findings: [] };
+  const facts = await factsFor(imagesToInspect(prepared), prepared.target, prepared.scope, deps.facts, signal);
+  const { operations, warnings } = planMutation(prepared, (image) => facts.get(image) ?? NOT_INSPECTED);
   return { verdict: verdictOf([], { warnings, patch: operations }), findings: [] };
 }
 
@@ -77,22 +75,18 @@ async function prepare(request: AdmissionRequest, deps: ReviewDependencies, sign
 
 const NOT_INSPECTED: FactsResult = { kind: 'not-inspected' };
 
-/** Inspects each distinct image once, concurrently, and only when an active rule of a matching policy uses facts. */
+/** Inspects each distinct image once, concurrently, with what the kubelet would pull it with. */
 async function factsFor(
+  images: readonly string[],
   target: PodTarget,
-  policies: readonly CompiledPolicy[],
   scope: PodScope,
   source: FactsSource,
   signal: AbortSignal,
 ): Promise<Map<string, FactsResult>> {
-  const images = new Set(
-    target.containers
-      .filter((c) => c.image !== '' && policies.some((p) => p.appliesTo(scope, c.image).matched && usesFacts(p)))
-      .map((c) => c.image),
-  );
+  const distinct = new Set(images.filter((image) => image !== ''));
   const imagePullSecrets = (target.spec.imagePullSecrets ?? []).map((s) => s.name ?? '').filter((name) => name !== '');
   const request = { namespace: scope.namespace.name, serviceAccount: scope.serviceAccount, imagePullSecrets };
-  const entries = await Promise.all([...images].map(async (image) => [image, await source({ ...request, image }, signal)] as const));
+  const entries = await Promise.all([...distinct].map(async (image) => [image, await source({ ...request, image }, signal)] as const));
   return new Map(entries);
 }
 
@@ -100,7 +94,15 @@ function usesFacts(policy: CompiledPolicy): boolean {
   return RULE_NAMES.some((rule) => RULES[rule].usesFacts && policy.actionOf(rule) !== 'Off');
 }
 
-function judge(policy: CompiledPolicy, container: ContainerTarget, target: PodTarget, scope: PodScope, facts: FactsResult): Finding[] {
+function judge(
+  policy: CompiledPolicy,
+  container: ContainerTarget,
+  target: PodTarget,
+  scope: PodScope,
+  facts: FactsResult,
+  injected: Declaration | undefined,
+  optOut: OptOutRequest | undefined,
+): Finding[] {
   if (!policy.appliesTo(scope, container.image).matched) return [];
   const context: RuleContext = {
     container,
@@ -117,7 +119,7 @@ function judge(policy: CompiledPolicy, container: ContainerTarget, target: PodTa
     const result = RULES[ruleName].evaluate(context);
     if (result.kind === 'pass' || result.kind === 'not-applicable') continue;
     const message = result.kind === 'violation' ? result.message : `could not inspect image: ${result.reason}`;
-    const exception = policy.exceptionFor(ruleName, container.image);
+    const exception = policy.exceptionFor(ruleName, container.image) ?? injectedExemption(ruleName, injected) ?? optOutExemption(policy, ruleName, optOut);
     const base = { policy: policy.name, rule: ruleName, container: identity };
     if (exception) findings.push({ ...base, outcome: { kind: 'exempt', reason: exception.reason, message } });
     else if (result.kind === 'violation') findings.push({ ...base, outcome: { kind: 'violation', action, message, fix: result.fix } });
@@ -125,4 +127,15 @@ function judge(policy: CompiledPolicy, container: ContainerTarget, target: PodTa
     else findings.push({ ...base, outcome: { kind: 'violation', action, message, fix: 'make the registry reachable, or exempt the image' } });
   }
   return findings;
+}
+
+/**
+ * An init container a policy injects is there to run a shell: exempt from noShell. It runs as root only when its
+ * declaration says allowRoot; every other rule judges it like any container.
+ */
+function injectedExemption(rule: RuleName, injected: Declaration | undefined): { readonly reason: string } | undefined {
+  if (injected === undefined) return undefined;
+  if (rule === 'noShell') return { reason: `init container injected by policy ${injected.policy.name} for set-up that needs a shell` };
+  if (rule === 'nonRoot' && injected.init.allowRoot) return { reason: `allowRoot for the init container injected by policy ${injected.policy.name}` };
+  return undefined;
 }

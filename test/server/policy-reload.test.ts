@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startServe, type ServeHandle } from '../../src/cli/serve.js';
+import { apiserverClient } from '../support/https-client.js';
+import { startFakeKubeApi, type FakeKubeApi } from '../support/fake-kube-api.js';
+import { podReview } from '../support/reviews.js';
+
+/**
+ * Policies change under a running server, over real HTTPS: a policy file (the ConfigMap mount) re-read on change,
+ * and DistrolessPolicy objects plus Namespace labels watched through a local endpoint speaking the Kubernetes
+ * list/watch protocol. Only pod-spec rules are on (--offline), so what changes is the policy alone.
+ */
+const POD = { containers: [{ name: 'app', image: 'registry.example/app:1.0' }] };
+type Response = { allowed: boolean; status?: { message: string }; warnings?: string[] };
+
+const policyYaml = (mode: string, extra = ''): string => `apiVersion: distroless-guard.io/v1alpha1
+kind: DistrolessPolicy
+metadata: {name: escalation}
+spec:
+  mode: ${mode}
+  rules:
+    noShell: {action: "Off"}
+    noPackageManager: {action: "Off"}
+    nonRoot: {action: "Off"}
+    noDebugTag: {action: "Off"}
+    noDebugContainers: {action: "Off"}
+${extra}`;
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+const output = () => ({ stdout: new PassThrough(), stderr: new PassThrough() });
+
+describe('serve --policy FILE: edits apply without a restart; a bad edit keeps the last good policy', () => {
+  let dir: string;
+  let serve: ServeHandle;
+  let client: ReturnType<typeof apiserverClient>;
+  const review = async (): Promise<Response> => {
+    const reply = await client.post('/validate', JSON.stringify(podReview(POD, { namespace: 'shop' })));
+    assert.equal(reply.status, 200, reply.body);
+    return (reply.json as { response: Response }).response;
+  };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dg-policy-reload-'));
+    await writeFile(join(dir, 'policy.yaml'), policyYaml('DryRun'));
+    serve = await startServe(['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--policy', join(dir, 'policy.yaml'), '--policy-reload-interval', '50ms', '--offline', '--log-level', 'silent'], { ...output(), env: {}, cwd: dir });
+    client = apiserverClient(serve.port, await readFile(serve.caPath ?? '', 'utf8'));
+  });
+  after(async () => {
+    client.close();
+    await serve.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('DryRun admits with a warning saying what would be denied', async () => {
+    const response = await review();
+    assert.equal(response.allowed, true);
+    assert.ok(response.warnings?.some((w) => /^\[distroless-guard\] DryRun: container "app" \((registry\.example\/)?app:1\.0\) would be denied by escalation\/noPrivilegeEscalation: /.test(w)), JSON.stringify(response.warnings));
+  });
+
+  it('switching the file to Enforce denies the same pod within a reload interval', async () => {
+    await writeFile(join(dir, 'policy.yaml'), policyYaml('Enforce'));
+    const denied = await eventually('Enforce in force', async () => {
+      const response = await review();
+      return response.allowed ? undefined : response;
+    });
+    assert.match(denied.status?.message ?? '', /\[escalation\/noPrivilegeEscalation\] container "app" \(registry\.example\/app:1\.0\): .*allowPrivilegeEscalation unset.*Fix: .*set allowPrivilegeEscalation: false/);
+  });
+
+  it('a broken edit is rejected: Enforce stays, the error is counted', async () => {
+    await writeFile(join(dir, 'policy.yaml'), policyYaml('Enforse'));
+    await eventually('error counted', async () => ((await client.get('/metrics')).body.match(/distroless_guard_policy_reloads_total\{result="error"\} ([1-9])/) ? true : undefined));
+    assert.equal((await review()).allowed, false);
+    assert.equal((await client.get('/readyz')).status, 200, 'still ready: the last good policy serves');
+  });
+});
+
+describe('serve in a cluster: DistrolessPolicy objects and Namespace labels are watched', () => {
+  const POLICIES = '/apis/distroless-guard.io/v1alpha1/distrolesspolicies';
+  let api: FakeKubeApi;
+  let dir: string;
+  let serve: ServeHandle;
+  let client: ReturnType<typeof apiserverClient>;
+  const review = async (): Promise<Response> => {
+    const reply = await client.post('/validate', JSON.stringify(podReview(POD, { namespace: 'shop' })));
+    assert.equal(reply.status, 200, reply.body);
+    return (reply.json as { response: Response }).response;
+  };
+  const object = (mode: string) => ({ apiVersion: 'distroless-guard.io/v1alpha1', kind: 'DistrolessPolicy', metadata: { name: 'escalation' }, spec: { mode, match: { namespaceSelector: { matchLabels: { environment: 'production' } } }, rules: Object.fromEntries(['noShell', 'noPackageManager', 'nonRoot', 'noDebugTag', 'noDebugContainers'].map((r) => [r, { action: 'Off' }])) } });
+
+  before(async () => {
+    api = await startFakeKubeApi();
+    api.collection(POLICIES, 'DistrolessPolicy', 'distroless-guard.io/v1alpha1');
+    api.collection('/api/v1/namespaces', 'Namespace', 'v1');
+    api.collection('/apis/coordination.k8s.io/v1/namespaces/distroless-guard/leases', 'Lease', 'coordination.k8s.io/v1');
+    api.put('/api/v1/namespaces', { metadata: { name: 'shop', labels: { environment: 'staging' } } });
+    api.put(POLICIES, object('Enforce'));
+    dir = await mkdtemp(join(tmpdir(), 'dg-cluster-policies-'));
+    await writeFile(join(dir, 'kubeconfig'), api.kubeconfig());
+    serve = await startServe(['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--kubeconfig', join(dir, 'kubeconfig'), '--offline', '--log-level', 'silent'], { ...output(), env: { POD_NAME: 'guard-0' }, cwd: dir });
+    client = apiserverClient(serve.port, await readFile(serve.caPath ?? '', 'utf8'));
+  });
+  after(async () => {
+    client.close();
+    await serve.close();
+    await api.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('becomes ready once the policies and namespaces are listed, and the leader marks the policy Ready', async () => {
+    const ready = await eventually('ready', async () => {
+      const reply = await client.get('/readyz');
+      return reply.status === 200 ? reply : undefined;
+    });
+    assert.match(ready.body, /policies/);
+    const status = await eventually('status', async () => api.get(POLICIES, 'escalation')?.['status'] as { conditions: { status: string }[] } | undefined);
+    assert.equal(status.conditions[0]?.status, 'True');
+  });
+
+  it('a staging namespace is outside the policy; relabelled production, the pod is denied', async () => {
+    assert.deepEqual(await review(), { uid: 'b4f0c0de-1111-4e2d-9c1a-000000000001', allowed: true });
+    api.put('/api/v1/namespaces', { metadata: { name: 'shop', labels: { environment: 'production' } } });
+    const denied = await eventually('relabel applied', async () => {
+      const response = await review();
+      return response.allowed ? undefined : response;
+    });
+    assert.match(denied.status?.message ?? '', /\[escalation\/noPrivilegeEscalation\]/);
+  });
+
+  it('kubectl edit to DryRun admits the pod again, with the warning', async () => {
+    api.put(POLICIES, object('DryRun'));
+    const admitted = await eventually('edit applied', async () => {
+      const response = await review();
+      return response.allowed ? response : undefined;
+    });
+    assert.ok(admitted.warnings?.some((w) => /DryRun: .*would be denied/.test(w)), JSON.stringify(admitted.warnings));
+    const metrics = (await client.get('/metrics')).body;
+    assert.match(metrics, /distroless_guard_rule_decisions_total\{policy="escalation",rule="noPrivilegeEscalation",action="Enforce",namespace="shop"\} [1-9]/);
+    assert.match(metrics, /distroless_guard_rule_decisions_total\{policy="escalation",rule="noPrivilegeEscalation",action="DryRun",namespace="shop"\} [1-9]/);
+    await eventually('status generation 2', async () => ((api.get(POLICIES, 'escalation')?.['status'] as { observedGeneration?: number } | undefined)?.observedGeneration === 2 ? true : undefined));
+  });
+});
