@@ -1,10 +1,11 @@
-import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { webhooksWithCaBundle } from '../kube/webhook-manifest.js';
 import { generateCertificates, serviceDnsNames } from '../server/tls/generate.js';
 import { EXIT, UsageError, type CommandIo } from './io.js';
+import { writeAtomically } from '../shared/write-atomically.js';
 
 export const CERTS_USAGE = `Usage: distroless-guard certs --out DIR [--namespace distroless-guard] [--service distroless-guard]
                              [--secret-name SERVICE-tls] [--webhooks FILE] [--validity-days 365] [--force]
@@ -95,10 +96,4 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function writeAtomically(path: string, content: string, mode: number): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, content, { mode });
-  await rename(temporary, path);
 }

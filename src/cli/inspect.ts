@@ -13,9 +13,9 @@ import { parseReference } from '../image/reference/reference.js';
 import { CredentialsError } from '../image/registry/credentials.js';
 import { EndpointError } from '../image/registry/endpoint.js';
 import { UsageError } from './io.js';
-import { parseMirrors, REGISTRY_FLAGS, REGISTRY_FLAGS_USAGE, registryOptions } from './registry-flags.js';
+import { parseMirrors, parseSize, REGISTRY_FLAGS, REGISTRY_FLAGS_USAGE, registryOptions } from './registry-flags.js';
 
-export const INSPECT_USAGE = `Usage: distroless-guard inspect [--json] [--insecure-registry HOST]... [--mirror FROM=TO]...
+export const INSPECT_USAGE = `Usage: distroless-guard inspect [--json] [--insecure-registry HOST]... [--mirror FROM=TO]... [--max-layer-size 16Gi]
                                [--timeout 60s] IMAGE
 
 Reads IMAGE from its registry (every linux platform, every layer) and reports its shells, package managers, user,
@@ -38,7 +38,7 @@ const EXIT_USAGE = 2;
 
 interface InspectArgs {
   readonly json: boolean;
-  readonly registry: { readonly 'insecure-registry': readonly string[]; readonly mirror: readonly string[] };
+  readonly registry: Parameters<typeof registryOptions>[0];
   readonly timeoutMs: number;
   readonly image: string;
 }
@@ -94,10 +94,11 @@ function parseInspectArgs(args: readonly string[]): InspectArgs | 'help' {
   });
   if (values.help) return 'help';
   if (positionals.length !== 1) throw new UsageError(`expected exactly one IMAGE, got ${positionals.length} (try --help)`);
-  parseMirrors(values.mirror); // a malformed --mirror is a usage error, before any I/O
+  parseMirrors(values.mirror); // malformed --mirror or --max-layer-size: a usage error, before any I/O
+  parseSize('--max-layer-size', values['max-layer-size']);
   return {
     json: values.json,
-    registry: { 'insecure-registry': values['insecure-registry'], mirror: values.mirror },
+    registry: { 'insecure-registry': values['insecure-registry'], mirror: values.mirror, 'max-layer-size': values['max-layer-size'] },
     timeoutMs: parseDuration(values.timeout),
     image: positionals[0] ?? '',
   };

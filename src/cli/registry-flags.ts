@@ -6,10 +6,22 @@ import { UsageError } from './io.js';
 export const REGISTRY_FLAGS = {
   'insecure-registry': { type: 'string' as const, multiple: true as const, default: [] as string[] },
   mirror: { type: 'string' as const, multiple: true as const, default: [] as string[] },
+  'max-layer-size': { type: 'string' as const, default: '16Gi' },
 };
 
 export const REGISTRY_FLAGS_USAGE = `  --insecure-registry HOST  use plain HTTP for HOST[:PORT] (loopback registries always are) (repeatable)
-  --mirror FROM=TO          fetch FROM's images from TO, e.g. gcr.io=127.0.0.1:5001 (repeatable)`;
+  --mirror FROM=TO          fetch FROM's images from TO, e.g. gcr.io=127.0.0.1:5001 (repeatable)
+  --max-layer-size SIZE     refuse a layer that decompresses to more than SIZE (default 16Gi; e.g. 512Mi, 2G)`;
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+
+/** A size as Kubernetes quantities write it: "512Mi", "2G", "1048576"; a malformed one is a UsageError. */
+export function parseSize(flag: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(text.trim());
+  const bytes = m ? Math.floor(Number(m[1]) * (SIZE_UNITS[m[2] ?? ''] ?? Number.NaN)) : Number.NaN;
+  if (!(bytes > 0)) throw new UsageError(`${flag} ${text} is not a size like 512Mi, 2G or 1048576`);
+  return bytes;
+}
 
 /** "gcr.io=127.0.0.1:5001" flags → a mirror map; a malformed one is a UsageError. */
 export function parseMirrors(flags: readonly string[]): Record<string, string> {
@@ -24,13 +36,14 @@ export function parseMirrors(flags: readonly string[]): Record<string, string> {
 
 /** Inspector options from the shared flags, with credentials from $DOCKER_CONFIG/config.json or ~/.docker/config.json. */
 export async function registryOptions(
-  values: { readonly 'insecure-registry': readonly string[]; readonly mirror: readonly string[] },
+  values: { readonly 'insecure-registry': readonly string[]; readonly mirror: readonly string[]; readonly 'max-layer-size': string },
   env: NodeJS.ProcessEnv,
   signal: AbortSignal,
-): Promise<Pick<ImageInspectorOptions, 'mirrors' | 'insecureRegistries' | 'credentials'>> {
+): Promise<Pick<ImageInspectorOptions, 'mirrors' | 'insecureRegistries' | 'credentials' | 'limits'>> {
   return {
     mirrors: parseMirrors(values.mirror),
     insecureRegistries: [...values['insecure-registry']],
+    limits: { layer: { maxUncompressedBytes: parseSize('--max-layer-size', values['max-layer-size']) } },
     credentials: await loadDockerConfigLookup(env, signal),
   };
 }

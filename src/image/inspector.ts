@@ -53,7 +53,7 @@ export interface ImageInspectorOptions {
   /** Layers fetched and indexed at once, across all inspections (default 2: one per core of a small node). */
   readonly concurrency?: number;
   readonly limits?: Partial<InspectorLimits>;
-  /** Stop a platform's top-down scan once its questions are settled (`scanSettled`: a shell and /tmp found; default false). */
+  /** Stop a platform's top-down scan once its questions are settled (`scanSettled`: a shell found; default false). */
   readonly earlyStop?: boolean;
   /** How long a started layer scan may go on after every caller gave up (default 60 s). */
   readonly backgroundGraceMs?: number;

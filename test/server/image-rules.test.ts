@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { startServe, type ServeHandle } from '../../src/cli/serve.js';
-import { apiserverClient } from '../support/https-client.js';
 import { podReview } from '../support/reviews.js';
 import { testRegistryWithImages, type SeededRegistry } from '../support/seeded.js';
+import { startTestServer, type TestServer } from '../support/serve-fixture.js';
 
 /** The whole path: kube-apiserver's HTTPS call → policy → real registry → layer scan → rules → answer. */
 const POLICY = `apiVersion: distroless-guard.io/v1alpha1
@@ -25,29 +20,19 @@ spec:
 
 type Response = { allowed: boolean; status?: { message: string }; warnings?: string[] };
 
-let dir: string;
-let serve: ServeHandle;
-let client: ReturnType<typeof apiserverClient>;
+let server: TestServer;
+let client: TestServer['client'];
 let registry: SeededRegistry;
 
 before(async () => {
   registry = await testRegistryWithImages();
-  dir = await mkdtemp(join(tmpdir(), 'dg-image-rules-'));
-  await writeFile(join(dir, 'policy.yaml'), POLICY);
-  serve = await startServe(['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--policy', join(dir, 'policy.yaml'), '--log-level', 'warn'], {
-    stdout: new PassThrough(),
-    stderr: new PassThrough(),
-    env: { DOCKER_CONFIG: join(dir, 'no-docker-config') },
-    cwd: dir,
-  });
-  client = apiserverClient(serve.port, await readFile(serve.caPath ?? '', 'utf8'));
+  server = await startTestServer({ policy: POLICY, logLevel: 'warn' });
+  client = server.client;
 });
 
 after(async () => {
-  client.close();
-  await serve.close();
+  await server.close();
   await registry.registry?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 async function review(image: string, securityContext?: object): Promise<Response> {

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startServe, type ServeHandle } from '../../src/cli/serve.js';
-import { apiserverClient } from '../support/https-client.js';
 import { startFakeKubeApi, type FakeKubeApi } from '../support/fake-kube-api.js';
 import { podReview } from '../support/reviews.js';
+import { startTestServer, type TestServer } from '../support/serve-fixture.js';
 
 /**
  * Policies change under a running server, over real HTTPS: a policy file (the ConfigMap mount) re-read on change,
@@ -41,29 +38,20 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
   }
 }
 
-const output = () => ({ stdout: new PassThrough(), stderr: new PassThrough() });
+async function validateShop(server: TestServer): Promise<Response> {
+  const reply = await server.client.post('/validate', JSON.stringify(podReview(POD, { namespace: 'shop' })));
+  assert.equal(reply.status, 200, reply.body);
+  return (reply.json as { response: Response }).response;
+}
 
 describe('serve --policy FILE: edits apply without a restart; a bad edit keeps the last good policy', () => {
-  let dir: string;
-  let serve: ServeHandle;
-  let client: ReturnType<typeof apiserverClient>;
-  const review = async (): Promise<Response> => {
-    const reply = await client.post('/validate', JSON.stringify(podReview(POD, { namespace: 'shop' })));
-    assert.equal(reply.status, 200, reply.body);
-    return (reply.json as { response: Response }).response;
-  };
+  let server: TestServer;
+  const review = (): Promise<Response> => validateShop(server);
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dg-policy-reload-'));
-    await writeFile(join(dir, 'policy.yaml'), policyYaml('DryRun'));
-    serve = await startServe(['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--policy', join(dir, 'policy.yaml'), '--policy-reload-interval', '50ms', '--offline', '--log-level', 'silent'], { ...output(), env: {}, cwd: dir });
-    client = apiserverClient(serve.port, await readFile(serve.caPath ?? '', 'utf8'));
+    server = await startTestServer({ policy: policyYaml('DryRun'), args: ['--policy-reload-interval', '50ms', '--offline'] });
   });
-  after(async () => {
-    client.close();
-    await serve.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => server.close());
 
   it('DryRun admits with a warning saying what would be denied', async () => {
     const response = await review();
@@ -72,7 +60,7 @@ describe('serve --policy FILE: edits apply without a restart; a bad edit keeps t
   });
 
   it('switching the file to Enforce denies the same pod within a reload interval', async () => {
-    await writeFile(join(dir, 'policy.yaml'), policyYaml('Enforce'));
+    await writeFile(join(server.dir, 'policy.yaml'), policyYaml('Enforce'));
     const denied = await eventually('Enforce in force', async () => {
       const response = await review();
       return response.allowed ? undefined : response;
@@ -81,24 +69,18 @@ describe('serve --policy FILE: edits apply without a restart; a bad edit keeps t
   });
 
   it('a broken edit is rejected: Enforce stays, the error is counted', async () => {
-    await writeFile(join(dir, 'policy.yaml'), policyYaml('Enforse'));
-    await eventually('error counted', async () => ((await client.get('/metrics')).body.match(/distroless_guard_policy_reloads_total\{result="error"\} ([1-9])/) ? true : undefined));
+    await writeFile(join(server.dir, 'policy.yaml'), policyYaml('Enforse'));
+    await eventually('error counted', async () => ((await server.client.get('/metrics')).body.match(/distroless_guard_policy_reloads_total\{result="error"\} ([1-9])/) ? true : undefined));
     assert.equal((await review()).allowed, false);
-    assert.equal((await client.get('/readyz')).status, 200, 'still ready: the last good policy serves');
+    assert.equal((await server.client.get('/readyz')).status, 200, 'still ready: the last good policy serves');
   });
 });
 
 describe('serve in a cluster: DistrolessPolicy objects and Namespace labels are watched', () => {
   const POLICIES = '/apis/distroless-guard.io/v1alpha1/distrolesspolicies';
   let api: FakeKubeApi;
-  let dir: string;
-  let serve: ServeHandle;
-  let client: ReturnType<typeof apiserverClient>;
-  const review = async (): Promise<Response> => {
-    const reply = await client.post('/validate', JSON.stringify(podReview(POD, { namespace: 'shop' })));
-    assert.equal(reply.status, 200, reply.body);
-    return (reply.json as { response: Response }).response;
-  };
+  let server: TestServer;
+  const review = (): Promise<Response> => validateShop(server);
   const object = (mode: string) => ({ apiVersion: 'distroless-guard.io/v1alpha1', kind: 'DistrolessPolicy', metadata: { name: 'escalation' }, spec: { mode, match: { namespaceSelector: { matchLabels: { environment: 'production' } } }, rules: Object.fromEntries(['noShell', 'noPackageManager', 'nonRoot', 'noDebugTag', 'noDebugContainers'].map((r) => [r, { action: 'Off' }])) } });
 
   before(async () => {
@@ -108,21 +90,16 @@ describe('serve in a cluster: DistrolessPolicy objects and Namespace labels are 
     api.collection('/apis/coordination.k8s.io/v1/namespaces/distroless-guard/leases', 'Lease', 'coordination.k8s.io/v1');
     api.put('/api/v1/namespaces', { metadata: { name: 'shop', labels: { environment: 'staging' } } });
     api.put(POLICIES, object('Enforce'));
-    dir = await mkdtemp(join(tmpdir(), 'dg-cluster-policies-'));
-    await writeFile(join(dir, 'kubeconfig'), api.kubeconfig());
-    serve = await startServe(['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--kubeconfig', join(dir, 'kubeconfig'), '--offline', '--log-level', 'silent'], { ...output(), env: { POD_NAME: 'guard-0' }, cwd: dir });
-    client = apiserverClient(serve.port, await readFile(serve.caPath ?? '', 'utf8'));
+    server = await startTestServer({ files: { kubeconfig: api.kubeconfig() }, args: (dir) => ['--kubeconfig', join(dir, 'kubeconfig'), '--offline'], env: { POD_NAME: 'guard-0' } });
   });
   after(async () => {
-    client.close();
-    await serve.close();
+    await server.close();
     await api.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('becomes ready once the policies and namespaces are listed, and the leader marks the policy Ready', async () => {
     const ready = await eventually('ready', async () => {
-      const reply = await client.get('/readyz');
+      const reply = await server.client.get('/readyz');
       return reply.status === 200 ? reply : undefined;
     });
     assert.match(ready.body, /policies/);
@@ -147,7 +124,7 @@ describe('serve in a cluster: DistrolessPolicy objects and Namespace labels are 
       return response.allowed ? response : undefined;
     });
     assert.ok(admitted.warnings?.some((w) => /DryRun: .*would be denied/.test(w)), JSON.stringify(admitted.warnings));
-    const metrics = (await client.get('/metrics')).body;
+    const metrics = (await server.client.get('/metrics')).body;
     assert.match(metrics, /distroless_guard_rule_decisions_total\{policy="escalation",rule="noPrivilegeEscalation",action="Enforce",namespace="shop"\} [1-9]/);
     assert.match(metrics, /distroless_guard_rule_decisions_total\{policy="escalation",rule="noPrivilegeEscalation",action="DryRun",namespace="shop"\} [1-9]/);
     await eventually('status generation 2', async () => ((api.get(POLICIES, 'escalation')?.['status'] as { observedGeneration?: number } | undefined)?.observedGeneration === 2 ? true : undefined));

@@ -1,7 +1,8 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateCertificates, serviceDnsNames } from './generate.js';
+import { writeAtomically } from '../../shared/write-atomically.js';
 
 export interface DevCertificateFiles {
   readonly caPath: string;
@@ -40,10 +41,4 @@ async function reusable(certPath: string, keyPath: string, caPath: string, dnsNa
   } catch {
     return false;
   }
-}
-
-async function writeAtomically(path: string, content: string, mode: number): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, content, { mode });
-  await rename(temporary, path);
 }

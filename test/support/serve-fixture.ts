@@ -1,0 +1,55 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { startServe, type ServeHandle } from '../../src/cli/serve.js';
+import { apiserverClient } from './https-client.js';
+
+export interface TestServer {
+  readonly serve: ServeHandle;
+  /** Talks HTTPS to it as kube-apiserver does: the generated CA, the Service DNS name. */
+  readonly client: ReturnType<typeof apiserverClient>;
+  /** Its working directory: policy.yaml, certs/, whatever the test writes. */
+  readonly dir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `serve` in this process on a free loopback port with development certificates, a policy file (when given) and
+ * no registry credentials, plus a client for it. `args` are appended (e.g. --offline, --kubeconfig).
+ */
+export interface TestServerOptions {
+  /** Written to DIR/policy.yaml and passed as --policy. */
+  readonly policy?: string;
+  /** More files to write into DIR first (e.g. a kubeconfig), by name. */
+  readonly files?: Readonly<Record<string, string>>;
+  /** Extra flags; a function gets DIR, to name the files written there. */
+  readonly args?: readonly string[] | ((dir: string) => readonly string[]);
+  readonly env?: NodeJS.ProcessEnv;
+  readonly logLevel?: string;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'dg-serve-'));
+  const files = { ...options.files, ...(options.policy === undefined ? {} : { 'policy.yaml': options.policy }) };
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+  const policyArgs = options.policy === undefined ? [] : ['--policy', join(dir, 'policy.yaml')];
+  const extra = typeof options.args === 'function' ? options.args(dir) : (options.args ?? []);
+  const serve = await startServe(['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), ...policyArgs, '--log-level', options.logLevel ?? 'silent', ...extra], {
+    stdout: new PassThrough(),
+    stderr: new PassThrough(),
+    env: { DOCKER_CONFIG: join(dir, 'no-docker-config'), ...options.env },
+    cwd: dir,
+  });
+  const client = apiserverClient(serve.port, await readFile(serve.caPath ?? '', 'utf8'));
+  return {
+    serve,
+    client,
+    dir,
+    async close() {
+      client.close();
+      await serve.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
