@@ -1,5 +1,5 @@
 import { PolicyLoadError } from '../policy/load.js';
-import { EXIT, UsageError, type CommandIo } from './io.js';
+import { EXIT, InputError, UsageError, type CommandIo } from './io.js';
 import { runServe, SERVE_USAGE } from './serve.js';
 
 const USAGE = `Usage: distroless-guard <command> [options]
@@ -8,6 +8,8 @@ Commands:
   serve     run the validating and mutating admission webhook (HTTPS)
   inspect   inspect an image: shells, package managers, user   (inspect --help)
   certs     generate a CA, a serving certificate, its Secret and webhook configurations with the caBundle   (certs --help)
+  check     would these manifests be admitted? decisions, violated rules and patches, before kubectl apply   (check --help)
+  audit     which running workloads would an Enforce switch deny? optionally written as PolicyReports   (audit --help)
 
 ${SERVE_USAGE}`;
 
@@ -23,7 +25,17 @@ async function certs(args: readonly string[], io: CommandIo): Promise<number> {
   return runCerts(args, io);
 }
 
-const COMMANDS: Readonly<Record<string, Command>> = { serve: runServe, inspect, certs };
+async function check(args: readonly string[], io: CommandIo): Promise<number> {
+  const { runCheck } = await import('./check.js');
+  return runCheck(args, io);
+}
+
+async function audit(args: readonly string[], io: CommandIo): Promise<number> {
+  const { runAudit } = await import('./audit.js');
+  return runAudit(args, io);
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = { serve: runServe, inspect, certs, check, audit };
 
 export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
   const [name, ...args] = argv;
@@ -39,7 +51,7 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
   try {
     return await command(args, io);
   } catch (err) {
-    if (err instanceof UsageError || isParseArgsError(err)) {
+    if (err instanceof UsageError || err instanceof InputError || isParseArgsError(err)) {
       io.stderr.write(`distroless-guard ${name}: ${(err as Error).message}\n`);
       return EXIT.usage;
     }
@@ -59,7 +71,7 @@ function isParseArgsError(err: unknown): boolean {
 
 const isEntryPoint = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isEntryPoint) {
-  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
+  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() });
   process.exitCode = code;
   // Done: a background image scan or an API client's keep-alive socket must not hold the process past its
   // termination grace.

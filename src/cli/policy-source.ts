@@ -63,7 +63,11 @@ export async function startPolicySource(options: PolicySourceOptions): Promise<P
         if (outcome.ok) log.info({ policies: outcome.states.map((s) => s.name), source: path }, 'policies reloaded');
         else log.error({ error: outcome.error, source: path }, 'policy file rejected: the last good policies stay in force');
       },
-      onError: (err) => log.error({ error: err instanceof Error ? err.message : String(err), source: path }, 'cannot read the policy file: the last good policies stay in force'),
+      onError: (err) => {
+        // Counted like a rejected edit: an alert on reload errors must also see a file that vanished.
+        metrics.policyReloads.inc({ result: 'error' });
+        log.error({ error: err instanceof Error ? err.message : String(err), source: path }, 'cannot read the policy file: the last good policies stay in force');
+      },
     });
     return { kind: 'file', stop: async () => watch.stop() };
   }

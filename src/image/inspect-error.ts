@@ -32,11 +32,15 @@ export class InspectError extends Error {
   }
 }
 
-/** Wraps whatever an inspection threw; a fired signal always reads as a timeout. */
-export function toInspectError(err: unknown, reference: string, signal: AbortSignal, registry: string | undefined): InspectError {
+/**
+ * Wraps whatever an inspection threw; a fired signal always reads as a timeout, saying what the inspection was
+ * still waiting for when `waitingFor` can tell ("waiting for layer 2 of 3 (sha256:…, 40.1 MiB compressed) from …").
+ */
+export function toInspectError(err: unknown, reference: string, signal: AbortSignal, registry: string | undefined, waitingFor?: () => string): InspectError {
   if (err instanceof InspectError) return err;
   if (signal.aborted) {
-    return new InspectError('timeout', reference, `inspecting ${reference} did not finish before the deadline`, { cause: err, registry });
+    const detail = waitingFor === undefined ? '' : ` (${waitingFor()})`;
+    return new InspectError('timeout', reference, `inspecting ${reference} did not finish before the deadline${detail}`, { cause: err, registry });
   }
   if (err instanceof ImageReferenceError) return new InspectError('invalid-reference', reference, err.message, { cause: err });
   if (err instanceof RegistryError) return new InspectError(err.code, reference, `inspecting ${reference}: ${err.message}`, { cause: err, registry: err.registry });

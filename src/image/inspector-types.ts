@@ -14,6 +14,8 @@ export interface InspectOptions {
   readonly signal: AbortSignal;
   /** Extra credentials for this call (e.g. the pod's imagePullSecrets), tried before the inspector's own. */
   readonly credentials?: CredentialLookup;
+  /** Epoch ms when `signal` fires, if known: a registry retry (Retry-After, backoff) that would end after it is not waited for. */
+  readonly deadline?: number;
 }
 
 /** Turns an image reference into facts. Implemented by src/image/inspector.ts; faked only in unit tests. */

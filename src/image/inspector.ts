@@ -8,7 +8,11 @@
  * cache, so the next admission of the image is answered from cache; scans not yet started are dropped.
  *
  * Nothing partial or unverified is cached: a layer index only after its blob hashed to its digest; platform facts
- * only when every layer was read (an early-stopped scan is answered but not cached as facts).
+ * only when every layer was read (an early-stopped scan is answered but not cached as facts). A layer that verified
+ * but cannot be indexed (a bomb, a corrupt tar) is remembered as failed, so it is not scanned again.
+ *
+ * Bounds on what a registry can make us do: manifest, config and blob sizes (registry/client.ts), layers per image
+ * and platforms per index (here), entries, names, header bytes and decompressed bytes per layer (layers/).
  */
 import { abortable } from '../shared/abortable.js';
 import type { ImageFacts, PlatformFacts } from './facts/types.js';
@@ -19,6 +23,8 @@ import { indexLayer, type LayerIndexLimits } from './layers/index-layer.js';
 import type { ImageConfig, LayerIndex } from './layers/types.js';
 import { createUnionBuilder } from './layers/union.js';
 import { createDigestCache, type CacheKind, type CacheStats, type CacheValues, type DigestCache } from './cache/digest-cache.js';
+import { FailureMemo } from './cache/failure-memo.js';
+import { LayerIndexError, type LayerIndexErrorCode } from './layers/errors.js';
 import { Limiter } from './cache/limiter.js';
 import { SingleFlight, type FlightControl } from './cache/single-flight.js';
 import { parseReference, type ImageReference } from './reference/reference.js';
@@ -35,7 +41,26 @@ export type { ImageLogger } from './registry/logger.js';
 export interface InspectorLimits extends RegistryLimits {
   /** Per-layer indexing limits (entries, decompressed bytes, …); see src/image/layers/index-layer.ts. */
   readonly layer?: Partial<LayerIndexLimits>;
+  /**
+   * Layers one image manifest may list (default 500). Docker's overlay2 stops at 128 and containers/storage at 500;
+   * a manifest listing more is not an image any node runs, only a way to make us fetch thousands of blobs.
+   */
+  readonly maxLayers: number;
+  /** Linux platforms of one index that are inspected (default 32; real images list a handful). */
+  readonly maxPlatforms: number;
 }
+
+export const DEFAULT_INSPECTOR_LIMITS: Pick<InspectorLimits, 'maxLayers' | 'maxPlatforms'> = { maxLayers: 500, maxPlatforms: 32 };
+
+/** Index failures of a verified blob: the same bytes fail the same way every time (see cache/failure-memo.ts). */
+const DETERMINISTIC_LAYER_FAILURES: ReadonlySet<LayerIndexErrorCode> = new Set<LayerIndexErrorCode>([
+  'unsupported-media-type',
+  'too-many-entries',
+  'name-too-long',
+  'too-large',
+  'too-many-headers',
+  'corrupt',
+]);
 
 export interface ImageInspectorOptions {
   /** Registry host → mirror host[:port][/prefix]: `{ "gcr.io": "127.0.0.1:5001" }`. Facts still name the original. */
@@ -68,8 +93,6 @@ export interface ImageInspectorOptions {
 export interface InspectCallOptions extends InspectOptions {
   /** Overrides the inspector's `earlyStop` for this call. */
   readonly earlyStop?: boolean;
-  /** Epoch ms when `signal` fires, if known: no registry retry is started that would end after it. */
-  readonly deadline?: number;
 }
 
 export interface InspectorStats {
@@ -89,6 +112,8 @@ export interface GuardImageInspector extends ImageInspector {
 }
 
 const DEFAULT_GRACE_MS = 60_000;
+/** Downloads of one layer blob per scan: a body that broke off is fetched once more. */
+const LAYER_ATTEMPTS = 2;
 
 export function createImageInspector(options: ImageInspectorOptions = {}): GuardImageInspector {
   const logger = options.logger ?? noopLogger;
@@ -97,6 +122,11 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
   const earlyStopDefault = options.earlyStop ?? false;
   const grace = Math.max(0, options.backgroundGraceMs ?? DEFAULT_GRACE_MS);
   const layerLimits = options.limits?.layer;
+  const maxLayers = options.limits?.maxLayers ?? DEFAULT_INSPECTOR_LIMITS.maxLayers;
+  const maxPlatforms = options.limits?.maxPlatforms ?? DEFAULT_INSPECTOR_LIMITS.maxPlatforms;
+  const failedLayers = new FailureMemo<LayerIndexError>();
+  /** What each running platform scan waits for, by platform digest: said when a caller's deadline passes. */
+  const scanning = new Map<string, string>();
   const client: RegistryClient = createRegistryClient({
     mirrors: options.mirrors,
     insecureRegistries: options.insecureRegistries,
@@ -157,25 +187,48 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
   }
 
   function layerOf(ref: ImageReference, descriptor: Descriptor, ctx: CallContext): Promise<LayerIndex> {
+    const failed = failedLayers.get(descriptor.digest);
+    if (failed !== undefined) return Promise.reject(failed);
     return cached('layer', descriptor.digest, ctx.signal, async (control) => {
       const release = await limiter.acquire(control.signal);
       try {
-        if (!control.wanted()) throw new RegistryError('timeout', ref.registry, `layer ${descriptor.digest} is no longer wanted`);
-        const started = Date.now();
-        const blob = await client.openBlob(ref, descriptor, jobContext(ctx, control.signal));
-        const [indexed, verified] = await Promise.allSettled([
-          indexLayer(blob.stream, { digest: descriptor.digest, mediaType: descriptor.mediaType, signal: control.signal, limits: layerLimits }),
-          blob.verified,
-        ]);
-        // An unverified blob is never trusted: its failure wins over whatever the indexer made of the bytes.
-        if (verified.status === 'rejected') throw verified.reason;
-        if (indexed.status === 'rejected') throw indexed.reason;
-        logger.debug({ digest: descriptor.digest, bytes: descriptor.size, entries: indexed.value.entries.length, ms: Date.now() - started }, 'layer indexed');
-        return indexed.value;
+        // A body that breaks off mid-way (a reset, a proxy cutting long downloads) is fetched once more.
+        for (let attempt = 1; ; attempt++) {
+          if (!control.wanted()) throw new RegistryError('timeout', ref.registry, `layer ${descriptor.digest} is no longer wanted`);
+          try {
+            return await indexBlob(ref, descriptor, ctx, control);
+          } catch (err) {
+            const brokenOff = err instanceof RegistryError && err.code === 'truncated';
+            if (!brokenOff || attempt >= LAYER_ATTEMPTS || control.signal.aborted) throw err;
+            logger.debug({ digest: descriptor.digest, registry: ref.registry, attempt, error: err.message }, 'layer download broke off; fetching it again');
+          }
+        }
       } finally {
         release();
       }
     });
+  }
+
+  /** One download + index of a layer blob; the index counts only once the blob verified. */
+  async function indexBlob(ref: ImageReference, descriptor: Descriptor, ctx: CallContext, control: FlightControl): Promise<LayerIndex> {
+    const started = Date.now();
+    const blob = await client.openBlob(ref, descriptor, jobContext(ctx, control.signal));
+    const [indexed, verified] = await Promise.allSettled([
+      indexLayer(blob.stream, { digest: descriptor.digest, mediaType: descriptor.mediaType, signal: control.signal, limits: layerLimits }),
+      blob.verified,
+    ]);
+    // An unverified blob is never trusted: its failure wins over whatever the indexer made of the bytes.
+    if (verified.status === 'rejected') throw verified.reason;
+    if (indexed.status === 'rejected') {
+      const reason: unknown = indexed.reason;
+      if (reason instanceof LayerIndexError && DETERMINISTIC_LAYER_FAILURES.has(reason.code)) {
+        failedLayers.set(descriptor.digest, reason);
+        logger.warn({ digest: descriptor.digest, registry: ref.registry, repository: ref.repository, error: reason.message }, 'layer cannot be indexed; remembered as failed');
+      }
+      throw reason;
+    }
+    logger.debug({ digest: descriptor.digest, bytes: descriptor.size, entries: indexed.value.entries.length, ms: Date.now() - started }, 'layer indexed');
+    return indexed.value;
   }
 
   async function scanPlatform(ref: ImageReference, digest: string, platform: string | undefined, ctx: CallContext, earlyStop: boolean, signal: AbortSignal): Promise<PlatformFacts> {
@@ -183,6 +236,10 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
     if (manifest.kind !== 'image') {
       throw new RegistryError('unsupported', ref.registry, `${digest} is an index inside an index; nested indexes are not supported`);
     }
+    if (manifest.layers.length > maxLayers) {
+      throw new RegistryError('too-large', ref.registry, `image ${digest} lists ${manifest.layers.length} layers, more than the ${maxLayers} a manifest may have`);
+    }
+    scanning.set(digest, `the config of ${short(digest)}`);
     const config = await configOf(ref, manifest.config, { ...ctx, signal });
     return foldLayers(ref, digest, platform, manifest, config, ctx, earlyStop, signal);
   }
@@ -210,6 +267,8 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
     let stoppedEarly = false;
     try {
       for (const [i, p] of pending.entries()) {
+        const layer = topFirst[i];
+        if (layer !== undefined) scanning.set(digest, `layer ${topFirst.length - i} of ${topFirst.length} (${short(layer.digest)}, ${mib(layer.size)} compressed)`);
         const index = await p;
         builder.addLower(index);
         read.push(index);
@@ -222,6 +281,7 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
       signal.removeEventListener('abort', onAbort);
       stop.abort(new Error('platform scan finished'));
     }
+    scanning.delete(digest);
     const facts = derivePlatformFacts({
       platform,
       digest,
@@ -239,16 +299,24 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
     if (hit !== undefined) return hit;
     // Cached (complete) facts serve every caller; a running early-stop scan cannot serve a full one, hence two keys.
     const key = `${digest}|${earlyStop ? 'early' : 'full'}`;
-    return platformFlights.run(key, ctx.signal, (control) => track(scanPlatform(ref, digest, platform, ctx, earlyStop, control.signal)));
+    const scan = (control: FlightControl): Promise<PlatformFacts> =>
+      track(
+        scanPlatform(ref, digest, platform, ctx, earlyStop, control.signal).finally(() => {
+          scanning.delete(digest);
+        }),
+      );
+    return platformFlights.run(key, ctx.signal, scan);
   }
 
-  async function run(ref: ImageReference, reference: string, ctx: CallContext, earlyStop: boolean): Promise<ImageFacts> {
+  async function run(ref: ImageReference, reference: string, ctx: CallContext, earlyStop: boolean, progress: Progress): Promise<ImageFacts> {
     let digest = ref.digest;
     if (digest === undefined) {
+      progress.step = `the registry's answer for tag ${ref.tag ?? ''}`;
       const resolved = await client.resolveTag(ref, ctx);
       digest = resolved.digest;
       if (resolved.fetched !== undefined && cache.peek('manifest', digest) === undefined) cache.set('manifest', digest, resolved.fetched.manifest);
     }
+    progress.step = `manifest ${short(digest)}`;
     const manifest = await manifestOf(ref, digest, ctx);
     let platforms: PlatformFacts[];
     if (manifest.kind === 'index') {
@@ -256,8 +324,13 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
       if (entries.length === 0) {
         throw new InspectError('no-platform', reference, `${reference} is an index with no linux image (only attestations or other operating systems)`, { registry: ref.registry });
       }
+      if (entries.length > maxPlatforms) {
+        throw new InspectError('too-large', reference, `${reference} is an index of ${entries.length} linux platforms, more than the ${maxPlatforms} inspected`, { registry: ref.registry });
+      }
+      progress.scans = entries.map((e) => e.digest);
       platforms = await Promise.all(entries.map((e) => platformFacts(ref, e.digest, platformString(e.platform), ctx, earlyStop)));
     } else {
+      progress.scans = [digest];
       platforms = [await platformFacts(ref, digest, undefined, ctx, earlyStop)];
     }
     return combinePlatforms(reference, digest, platforms);
@@ -268,15 +341,21 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
       const { signal } = callOptions;
       let ref: ImageReference | undefined;
       const started = Date.now();
+      const progress: Progress = { step: 'the start', scans: [] };
       try {
         signal.throwIfAborted();
         ref = parseReference(reference);
         const ctx: CallContext = { signal, deadline: callOptions.deadline, credentials: callOptions.credentials };
-        const facts = await abortable(run(ref, reference, ctx, callOptions.earlyStop ?? earlyStopDefault), signal);
+        const facts = await abortable(run(ref, reference, ctx, callOptions.earlyStop ?? earlyStopDefault, progress), signal);
         logger.debug({ image: reference, digest: facts.digest, ms: Date.now() - started }, 'image inspected');
         return facts;
       } catch (err) {
-        const error = toInspectError(err, reference, signal, ref?.registry);
+        const waitingFor = (): string => {
+          const scans = progress.scans.map((d) => scanning.get(d)).filter((s): s is string => s !== undefined);
+          const what = scans.length > 0 ? scans.join('; ') : progress.step;
+          return `waiting for ${what}${ref !== undefined ? ` from ${ref.registry}` : ''}`;
+        };
+        const error = toInspectError(err, reference, signal, ref?.registry, waitingFor);
         logger.debug({ image: reference, code: error.code, ms: Date.now() - started }, 'image inspection failed');
         throw error;
       }
@@ -293,3 +372,18 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
   };
 }
 
+/** Where one inspect call is, for the message when its deadline passes. */
+interface Progress {
+  /** The step it waits for before any platform scan: "the registry's answer for tag 1.0", "manifest sha256:…". */
+  step: string;
+  /** The platform digests it waits for once scanning (their shared scans say which layer). */
+  scans: readonly string[];
+}
+
+function short(digest: string): string {
+  return digest.length > 19 ? `${digest.slice(0, 19)}…` : digest;
+}
+
+function mib(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
+}

@@ -1,6 +1,7 @@
 import { AdmissionregistrationV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { abortable } from '../shared/abortable.js';
 import { patchOps, type JsonPatchOperation } from '../shared/json-patch.js';
+import { describeKubeError } from './api-error.js';
 
 export type WebhookConfigurationKind = 'ValidatingWebhookConfiguration' | 'MutatingWebhookConfiguration';
 
@@ -64,24 +65,6 @@ export function kubeCaBundleClient(kubeConfig: KubeConfig): CaBundleClient {
       }
     },
   };
-}
-
-/** client-node's ApiException carries the HTTP code and the whole body; keep the code and the Status message. */
-function describeKubeError(err: unknown): string {
-  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'number') {
-    const body = 'body' in err ? err.body : undefined;
-    let message = '';
-    if (typeof body === 'string') {
-      try {
-        const parsed: unknown = JSON.parse(body);
-        if (typeof parsed === 'object' && parsed !== null && 'message' in parsed) message = String(parsed.message);
-      } catch {
-        message = '';
-      }
-    }
-    return `HTTP ${err.code}${message ? `: ${message}` : ''}`;
-  }
-  return err instanceof Error ? err.message : String(err);
 }
 
 export interface CaBundleReconcilerOptions {

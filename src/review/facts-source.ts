@@ -9,7 +9,10 @@ export interface FactsRequest {
   readonly imagePullSecrets: readonly string[];
 }
 
-/** Facts for one image within the admission deadline; never throws (failures become `unavailable`). */
-export type FactsSource = (request: FactsRequest, signal: AbortSignal) => Promise<FactsResult>;
+/**
+ * Facts for one image within the admission deadline; never throws (failures become `unavailable`). `deadline`
+ * (epoch ms), when given, is when `signal` fires: no registry retry is started that could not finish before it.
+ */
+export type FactsSource = (request: FactsRequest, signal: AbortSignal, deadline?: number) => Promise<FactsResult>;
 
 export const noInspection: FactsSource = async () => ({ kind: 'not-inspected' });

@@ -1,3 +1,4 @@
+import { InspectError } from '../image/inspect-error.js';
 import type { CredentialLookup, ImageInspector } from '../image/inspector-types.js';
 import type { FactsRequest, FactsSource } from './facts-source.js';
 
@@ -9,11 +10,14 @@ export type PullCredentials = (request: FactsRequest, signal: AbortSignal) => Pr
  * `unavailable` with a reason a user can act on, and the policy's failurePolicy decides.
  */
 export function inspectorFacts(inspector: ImageInspector, pullCredentials?: PullCredentials): FactsSource {
-  return async (request, signal) => {
+  return async (request, signal, deadline) => {
     try {
       const credentials = await pullCredentials?.(request, signal);
-      return { kind: 'known', facts: await inspector.inspect(request.image, { signal, ...(credentials ? { credentials } : {}) }) };
+      const options = { signal, ...(credentials ? { credentials } : {}), ...(deadline !== undefined ? { deadline } : {}) };
+      return { kind: 'known', facts: await inspector.inspect(request.image, options) };
     } catch (err) {
+      // The inspector's own timeout says what it was still waiting for; anything else at the deadline cannot.
+      if (err instanceof InspectError) return { kind: 'unavailable', reason: err.message };
       if (signal.aborted) return { kind: 'unavailable', reason: 'image inspection did not finish within the admission deadline' };
       return { kind: 'unavailable', reason: err instanceof Error ? err.message : String(err) };
     }

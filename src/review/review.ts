@@ -27,15 +27,20 @@ export interface ReviewResult {
   /** Why nothing was judged, when so (logged). */
   readonly skipped?: string;
   readonly findings: readonly Finding[];
+  /** validate: the policies that judged at least one container (none: no policy covers this pod). */
+  readonly policies?: readonly string[];
 }
 
-/** The validating webhook: every rule of every matching policy on every container to judge. */
-export async function validate(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal): Promise<ReviewResult> {
+/**
+ * The validating webhook: every rule of every matching policy on every container to judge. `signal` is the work
+ * deadline; `deadline` (epoch ms), when known, is when it fires (registry retries that cannot finish are skipped).
+ */
+export async function validate(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal, deadline?: number): Promise<ReviewResult> {
   const prepared = await prepare(request, deps, signal);
   if (prepared.kind === 'skip') return { verdict: allowVerdict(), skipped: prepared.reason, findings: [] };
   const { target, scope, policies } = prepared;
   const images = target.containers.filter((c) => policies.some((p) => p.appliesTo(scope, c.image).matched && usesFacts(p))).map((c) => c.image);
-  const facts = await factsFor(images, target, scope, deps.facts, signal);
+  const facts = await factsFor(images, target, scope, deps.facts, signal, deadline);
   const declarations = declarationsFor(target, scope, policies);
   const optOut = optOutRequestOf(target.podAnnotations);
   const findings = target.containers.flatMap((container) => {
@@ -43,18 +48,18 @@ export async function validate(request: AdmissionRequest, deps: ReviewDependenci
     return policies.flatMap((policy) => judge(policy, container, target, scope, facts.get(container.image) ?? NOT_INSPECTED, injected, optOut));
   });
   const matched = policies.filter((p) => target.containers.some((c) => p.appliesTo(scope, c.image).matched));
-  return { verdict: verdictOf(findings, { warnings: optOutWarnings(matched, optOut) }), findings };
+  return { verdict: verdictOf(findings, { warnings: optOutWarnings(matched, optOut) }), findings, policies: matched.map((p) => p.name) };
 }
 
 /**
  * The mutating webhook: the patch the Enforce policies ask for (hardening, runAsUser from the image, read-only root
  * with writable directories, digest pinning, init containers), and as warnings what the DryRun ones would add.
  */
-export async function mutate(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal): Promise<ReviewResult> {
+export async function mutate(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal, deadline?: number): Promise<ReviewResult> {
   const prepared = await prepare(request, deps, signal);
   if (prepared.kind === 'skip') return { verdict: allowVerdict(), skipped: prepared.reason, findings: [] };
   if (!prepared.target.patchable) return { verdict: allowVerdict(), skipped: 'a Pod spec cannot be changed after creation', findings: [] };
-  const facts = await factsFor(imagesToInspect(prepared), prepared.target, prepared.scope, deps.facts, signal);
+  const facts = await factsFor(imagesToInspect(prepared), prepared.target, prepared.scope, deps.facts, signal, deadline);
   const { operations, warnings } = planMutation(prepared, (image) => facts.get(image) ?? NOT_INSPECTED);
   return { verdict: verdictOf([], { warnings, patch: operations }), findings: [] };
 }
@@ -82,11 +87,12 @@ async function factsFor(
   scope: PodScope,
   source: FactsSource,
   signal: AbortSignal,
+  deadline: number | undefined,
 ): Promise<Map<string, FactsResult>> {
   const distinct = new Set(images.filter((image) => image !== ''));
   const imagePullSecrets = (target.spec.imagePullSecrets ?? []).map((s) => s.name ?? '').filter((name) => name !== '');
   const request = { namespace: scope.namespace.name, serviceAccount: scope.serviceAccount, imagePullSecrets };
-  const entries = await Promise.all([...distinct].map(async (image) => [image, await source({ ...request, image }, signal)] as const));
+  const entries = await Promise.all([...distinct].map(async (image) => [image, await source({ ...request, image }, signal, deadline)] as const));
   return new Map(entries);
 }
 

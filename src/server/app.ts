@@ -104,9 +104,13 @@ async function answerReview(endpoint: Endpoint, req: Request, res: Response, opt
   }
 
   const budget = budgetFor(req.query['timeout']);
+  // A timer cleared as soon as the review is done, not AbortSignal.timeout: that one fires for every review, long
+  // after it was answered (building a TimeoutError with its stack each time), and keeps the review's state alive.
+  const work = new AbortController();
+  const workTimer = setTimeout(() => work.abort(new DOMException('the admission work budget ran out', 'TimeoutError')), budget.workMs);
   let result: ReviewResult;
   try {
-    result = await withinDeadline(REVIEWERS[endpoint](request, options.review, AbortSignal.timeout(budget.workMs)), budget.answerMs, () =>
+    result = await withinDeadline(REVIEWERS[endpoint](request, options.review, work.signal, Date.now() + budget.workMs), budget.answerMs, () =>
       lastResortVerdict(options.review, budget.timeoutMs),
     );
   } catch (err) {
@@ -114,6 +118,8 @@ async function answerReview(endpoint: Endpoint, req: Request, res: Response, opt
     logger.warn({ endpoint, uid: request.uid, error: err.message }, 'malformed object in admission review');
     res.status(400).json(statusBody(400, err.message));
     return 'bad-request';
+  } finally {
+    clearTimeout(workTimer);
   }
 
   const { verdict } = result;

@@ -22,6 +22,9 @@ export function assertPodSpec(value: unknown, where: string): asserts value is V
     containers.forEach((c: unknown, i) => assertContainer(c, `${where}.${list}[${i}]`));
   }
   assertSecurityContext(value['securityContext'], `${where}.securityContext`);
+  assertOptionalString(value['serviceAccountName'], `${where}.serviceAccountName`);
+  assertObjectList(value['imagePullSecrets'], `${where}.imagePullSecrets`, ['name']);
+  assertObjectList(value['volumes'], `${where}.volumes`, ['name']);
   const os = value['os'];
   if (os !== undefined && os !== null && (!isJsonObject(os) || typeof os['name'] !== 'string')) {
     throw new WorkloadShapeError(`${where}.os.name must be a string`);
@@ -35,6 +38,21 @@ function assertContainer(value: unknown, where: string): asserts value is V1Cont
     if (field !== undefined && field !== null && typeof field !== 'string') throw new WorkloadShapeError(`${where}.${key} must be a string`);
   }
   assertSecurityContext(value['securityContext'], `${where}.securityContext`);
+  assertObjectList(value['volumeMounts'], `${where}.volumeMounts`, ['name', 'mountPath']);
+}
+
+function assertOptionalString(value: unknown, where: string): void {
+  if (value !== undefined && value !== null && typeof value !== 'string') throw new WorkloadShapeError(`${where} must be a string`);
+}
+
+/** A list the review reads (pull secrets, volumes, mounts): an array of objects whose `keys` are strings when set. */
+function assertObjectList(value: unknown, where: string, keys: readonly string[]): void {
+  if (value === undefined || value === null) return;
+  if (!Array.isArray(value)) throw new WorkloadShapeError(`${where} must be an array`);
+  value.forEach((item: unknown, i) => {
+    if (!isJsonObject(item)) throw new WorkloadShapeError(`${where}[${i}] must be an object`);
+    for (const key of keys) assertOptionalString(item[key], `${where}[${i}].${key}`);
+  });
 }
 
 function assertSecurityContext(value: unknown, where: string): void {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -73,6 +74,27 @@ describe('serve --policy FILE: edits apply without a restart; a bad edit keeps t
     await eventually('error counted', async () => ((await server.client.get('/metrics')).body.match(/distroless_guard_policy_reloads_total\{result="error"\} ([1-9])/) ? true : undefined));
     assert.equal((await review()).allowed, false);
     assert.equal((await server.client.get('/readyz')).status, 200, 'still ready: the last good policy serves');
+  });
+
+  it('an empty file, binary garbage, a policy that is valid YAML but no policy, and a deleted file: the last good policy serves', async () => {
+    const errors = async (): Promise<number> => Number(/distroless_guard_policy_reloads_total\{result="error"\} (\d+)/.exec((await server.client.get('/metrics')).body)?.[1] ?? 0);
+    const path = join(server.dir, 'policy.yaml');
+    for (const [what, content] of [
+      ['empty', ''],
+      ['binary garbage', randomBytes(4096)],
+      ['YAML that is no policy', 'kind: ConfigMap\napiVersion: v1\ndata: {a: b}\n'],
+      ['deleted', undefined],
+    ] as const) {
+      const before = await errors();
+      if (content === undefined) await rm(path);
+      else await writeFile(path, content);
+      await eventually(`${what} rejected`, async () => ((await errors()) > before ? true : undefined));
+      const response = await review();
+      assert.equal(response.allowed, false, `${what}: the Enforce policy still applies`);
+      assert.equal((await server.client.get('/readyz')).status, 200, `${what}: still ready`);
+    }
+    await writeFile(path, policyYaml('DryRun'));
+    await eventually('a good policy again', async () => ((await review()).allowed ? true : undefined));
   });
 });
 

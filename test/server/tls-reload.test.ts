@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type TLSSocket } from 'node:tls';
 import { startServe, type ServeHandle } from '../../src/cli/serve.js';
 import { generateCertificates, serviceDnsNames, type GeneratedCertificates } from '../../src/server/tls/generate.js';
-import { SERVICE_DNS_NAME } from '../support/https-client.js';
+import { apiserverClient, SERVICE_DNS_NAME } from '../support/https-client.js';
 import { podReview, podSpec } from '../support/reviews.js';
 
 /** cert-manager rotation: the Secret's files change on disk while kube-apiserver holds keep-alive connections. */
@@ -111,6 +111,14 @@ describe('serving certificate reload from disk', () => {
     await writePair('-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n', second.keyPem);
     assert.match(await logged(/cannot use the new certificate and key: keeping the current ones/), /not a PEM X\.509 certificate/);
     assert.equal(await handshake(second.caCertPem), fingerprint(second.certPem));
+    // and admissions go on being answered over new connections, with the pair kept
+    const client = apiserverClient(serve.port, second.caCertPem);
+    try {
+      const reply = await client.post('/validate', JSON.stringify(podReview(podSpec('gcr.io/distroless/static:nonroot'))));
+      assert.equal(reply.status, 200, reply.body);
+    } finally {
+      client.close();
+    }
 
     await writePair(first.certPem, second.keyPem);
     assert.match(await logged(/does not belong to the certificate/), /"level":50/);

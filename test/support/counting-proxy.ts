@@ -1,6 +1,7 @@
 /**
  * A small HTTP proxy in front of a registry: it logs every request (so tests can assert "each blob fetched exactly
- * once") and can inject faults per request (delay, status override, truncated body, stalled body, connection reset).
+ * once") and can inject faults per request: delay, status override, connection reset before the answer or in the
+ * middle of the body, truncated body, stalled body, a corrupted byte, a wrong Content-Type, Range ignored.
  * The Host header is forwarded unchanged, so the registry builds upload Locations that point back at the proxy.
  */
 import { Agent, createServer, request as httpRequest } from 'node:http';
@@ -22,8 +23,10 @@ export interface RequestLog {
   status: number;
   /** Response body bytes sent to the client. */
   bytes: number;
-  /** The fault applied, if any ("delay", "status", "truncate", "stall", "reset", "ignore-range"). */
+  /** The fault applied, if any ("delay", "status", "truncate", "stall", "reset", "reset-mid-body", "corrupt", "content-type", "ignore-range"). */
   fault: string | undefined;
+  /** The exchange is over (answered, cut or reset). */
+  done: boolean;
 }
 
 /** What the hook sees about a request before it is forwarded. */
@@ -40,9 +43,11 @@ export interface ProxyRequest {
 /**
  * A fault for one request. `delayMs` applies first and combines with any of the others; then, in this order:
  * `reset` drops the connection with a TCP RST before answering; `status` answers without asking the registry;
- * `truncateAfterBytes` forwards the registry's headers (with its Content-Length) and closes after that many body
- * bytes; `stallBodyMs` forwards the headers and then waits before sending the body. `ignoreRange` combines with
- * any of them.
+ * otherwise the registry's answer is relayed with these changes: `contentType` replaces its Content-Type;
+ * `stallBodyMs` sends the headers and then waits before sending the body; `corruptByteAt` flips the bits of one
+ * body byte (same length, wrong digest); `truncateAfterBytes` closes the connection after that many body bytes
+ * (the headers keep the registry's Content-Length); `resetAfterBytes` sends that many body bytes and then a TCP RST.
+ * `ignoreRange` combines with any of them.
  */
 export interface Fault {
   readonly delayMs?: number;
@@ -56,6 +61,9 @@ export interface Fault {
   readonly stallBodyMs?: number;
   /** Drop the Range header, so the registry answers a ranged GET with the whole blob (Range is only a SHOULD). */
   readonly ignoreRange?: boolean;
+  readonly contentType?: string;
+  readonly corruptByteAt?: number;
+  readonly resetAfterBytes?: number;
 }
 
 export type FaultHook = (request: ProxyRequest) => Fault | undefined;
@@ -76,6 +84,13 @@ export interface CountingProxy {
   /** Forgets the log (sequence numbers and `nth` start again). */
   reset(): void;
   setFault(hook: FaultHook | undefined): void;
+  /**
+   * Ends the faults: no new request gets one, and exchanges a fault is still holding (a delay, a stalled body) are
+   * cut, as when a registry comes back and the broken connections die. Resolves when no request is in flight.
+   */
+  lift(): Promise<void>;
+  /** Requests not yet answered to the end. */
+  inFlight(): number;
   /** Lets the process exit while the proxy is up (its server and idle connections stop holding the event loop). */
   unref(): void;
   stop(): Promise<void>;
@@ -110,6 +125,10 @@ export async function startCountingProxy(target: string, options: CountingProxyO
   let perPath = new Map<string, number>();
   let hook = options.fault;
   const sockets = new Set<Socket>();
+  /** Responses a fault applies to, so lift() can cut them. */
+  const held = new Set<ServerResponse>();
+  /** Exchanges not over yet (kept apart from the log, which reset() clears). */
+  const open = new Set<RequestLog>();
   let unrefed = false;
 
   const server = createServer((req, res) => {
@@ -127,8 +146,15 @@ export async function startCountingProxy(target: string, options: CountingProxyO
       status: 0,
       bytes: 0,
       fault: undefined,
+      done: false,
     };
     log.push(entry);
+    open.add(entry);
+    res.once('close', () => {
+      entry.done = true;
+      open.delete(entry);
+      held.delete(res);
+    });
     const fault = hook?.({ seq: entry.seq, method, path: entry.path, query: entry.query, headers: req.headers, nth });
     void handle(req, res, entry, fault).catch(() => {
       res.destroy();
@@ -141,10 +167,11 @@ export async function startCountingProxy(target: string, options: CountingProxyO
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse, entry: RequestLog, fault: Fault | undefined) {
+    if (fault !== undefined) held.add(res);
     if (fault?.delayMs !== undefined) {
       entry.fault = 'delay';
-      await sleep(fault.delayMs);
-      if (req.destroyed && res.destroyed) return;
+      await pause(fault.delayMs, res);
+      if (res.destroyed) return;
     }
     if (fault?.reset === true) {
       entry.fault = 'reset';
@@ -190,26 +217,41 @@ export async function startCountingProxy(target: string, options: CountingProxyO
   async function relay(upstreamRes: IncomingMessage, res: ServerResponse, entry: RequestLog, fault: Fault | undefined) {
     const status = upstreamRes.statusCode ?? 502;
     entry.status = status;
-    res.writeHead(status, forwardableHeaders(upstreamRes.headers));
+    const headers = forwardableHeaders(upstreamRes.headers);
+    if (fault?.contentType !== undefined) {
+      entry.fault = 'content-type';
+      headers['content-type'] = fault.contentType;
+    }
+    res.writeHead(status, headers);
     if (fault?.stallBodyMs !== undefined) {
       entry.fault = 'stall';
       res.flushHeaders();
       upstreamRes.pause();
-      await sleep(fault.stallBodyMs);
+      await pause(fault.stallBodyMs, res);
       if (res.destroyed) {
         upstreamRes.destroy();
         return;
       }
     }
-    const limit = fault?.truncateAfterBytes;
-    if (limit !== undefined) entry.fault = 'truncate';
+    const truncateAt = fault?.truncateAfterBytes;
+    const resetAt = fault?.resetAfterBytes;
+    const cutAt = truncateAt ?? resetAt;
+    if (truncateAt !== undefined) entry.fault = 'truncate';
+    else if (resetAt !== undefined) entry.fault = 'reset-mid-body';
+    const corruptAt = fault?.corruptByteAt;
+    if (corruptAt !== undefined) entry.fault = 'corrupt';
     let sent = 0;
-    for await (const chunk of upstreamRes as AsyncIterable<Buffer>) {
+    for await (const received of upstreamRes as AsyncIterable<Buffer>) {
       if (res.destroyed) break;
-      if (limit !== undefined && sent + chunk.length >= limit) {
-        const part = chunk.subarray(0, limit - sent);
+      let chunk = received;
+      if (corruptAt !== undefined && corruptAt >= sent && corruptAt < sent + chunk.length) {
+        chunk = Buffer.from(chunk);
+        chunk[corruptAt - sent] = (chunk[corruptAt - sent] ?? 0) ^ 0xff;
+      }
+      if (cutAt !== undefined && sent + chunk.length >= cutAt) {
+        const part = chunk.subarray(0, cutAt - sent);
         entry.bytes += part.length;
-        res.write(part, () => res.socket?.destroy());
+        res.write(part, () => cut(res, resetAt !== undefined));
         upstreamRes.destroy();
         return;
       }
@@ -217,12 +259,20 @@ export async function startCountingProxy(target: string, options: CountingProxyO
       entry.bytes += chunk.length;
       if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
     }
-    if (limit !== undefined) {
-      // The body was shorter than the limit: still cut the connection, a truncation test expects a broken body.
-      res.socket?.destroy();
+    if (cutAt !== undefined) {
+      // The body was shorter than the limit: still cut the connection, the test expects a broken body.
+      cut(res, resetAt !== undefined);
       return;
     }
     res.end();
+  }
+
+  /** Closes the connection under a response: a FIN (truncation) or a TCP RST (reset). */
+  function cut(res: ServerResponse, reset: boolean): void {
+    const socket = res.socket;
+    if (socket === null) return;
+    if (reset) socket.resetAndDestroy();
+    else socket.destroy();
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -246,6 +296,13 @@ export async function startCountingProxy(target: string, options: CountingProxyO
     setFault(next) {
       hook = next;
     },
+    async lift() {
+      hook = undefined;
+      for (const res of held) res.destroy();
+      held.clear();
+      while (open.size > 0) await sleep(10);
+    },
+    inFlight: () => open.size,
     unref() {
       unrefed = true;
       server.unref();
@@ -260,6 +317,14 @@ export async function startCountingProxy(target: string, options: CountingProxyO
       agent.destroy();
     },
   };
+}
+
+/** Waits `ms`, or less when the response closes first (a cut connection must not keep the process alive). */
+async function pause(ms: number, res: ServerResponse): Promise<void> {
+  const closed = new AbortController();
+  res.once('close', () => closed.abort());
+  if (res.destroyed) return;
+  await sleep(ms, undefined, { signal: closed.signal }).catch(() => undefined);
 }
 
 function splitHost(hostPort: string): [string, number] {

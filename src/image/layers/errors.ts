@@ -8,6 +8,8 @@ export type LayerIndexErrorCode =
   | 'name-too-long'
   /** More decompressed bytes than `limits.maxUncompressedBytes` (e.g. a decompression bomb). */
   | 'too-large'
+  /** More PAX / GNU long-name header bytes than `limits.maxHeaderBytes` (a header bomb). */
+  | 'too-many-headers'
   /** Bad compression or tar data, including a truncated blob. */
   | 'corrupt'
   /** The input stream itself failed (network, digest mismatch); the original error is the cause. */

@@ -288,6 +288,23 @@ describe('indexLayer fails with typed errors', () => {
     await rejectsWith(indexLayer(streamOf(tar), options(OCI_TAR, { limits: { maxNameBytes: 256 } })), 'name-too-long');
   });
 
+  it('PAX headers piling up between entries: too-many-headers, long before the size limit', async () => {
+    const records = Buffer.from('6 a=b\n'.repeat(40_000));
+    const pax = Buffer.concat([rawHeader('PaxHeader', 'x', records.length), padded(records)]);
+    const tar = Buffer.concat([...Array.from({ length: 8 }, () => pax), rawHeader('f', '0', 0), Buffer.alloc(1024)]);
+    const limits = { maxHeaderBytes: 1024 * 1024 };
+    await rejectsWith(indexLayer(streamOf(tar), options(OCI_TAR, { limits })), 'too-many-headers');
+    // and with no entry after them at all (counted as they stream past)
+    const only = Buffer.concat(Array.from({ length: 40 }, () => pax));
+    await rejectsWith(indexLayer(streamOf(gzipSync(only)), options(OCI_GZIP, { limits: { maxHeaderBytes: 1024 * 1024 } })), 'too-many-headers');
+  });
+
+  it('a PAX header per entry (long names) stays within the header budget', async () => {
+    const entries = Array.from({ length: 200 }, (_, i) => file(`usr/share/${'n'.repeat(150)}/${i}`, 'x'.repeat(i)));
+    const index = await indexLayer(streamOf(await tarOf(entries)), options(OCI_TAR, { limits: { maxHeaderBytes: 256 * 1024 } }));
+    assert.equal(index.entries.length, 200);
+  });
+
   it('an already aborted signal', async () => {
     const controller = new AbortController();
     controller.abort(new Error('deadline'));

@@ -19,13 +19,26 @@ export interface LayerIndexLimits {
   readonly maxUncompressedBytes: number;
   /** Bytes kept of each captured text file; a bigger file is recorded as an entry but its text is dropped. */
   readonly maxFileBytes: number;
+  /**
+   * Bytes of PAX and GNU long-name/long-link headers per layer (the tar parser consumes them; they are not entries).
+   * Parsing a PAX header of tiny records runs at ~20 MB/s, so without this bound a small blob of repeated headers
+   * costs minutes of CPU before the decompressed-size limit stops it.
+   */
+  readonly maxHeaderBytes: number;
 }
 
+/**
+ * maxEntries: the largest real layers (a full TeX Live, an Android SDK, a node_modules-heavy app) hold 100-300k
+ * entries. Each indexed entry costs ~100-130 bytes of heap while its layer is scanned; at 1,000,000 two tar bombs
+ * scanned at once (the layer concurrency) took a serve process from ~165 MiB to over 512 MiB, the Deployment's
+ * memory limit (test/hostile/hostile-images.test.ts); at 500,000 it stays well under.
+ */
 export const DEFAULT_LAYER_INDEX_LIMITS: LayerIndexLimits = {
-  maxEntries: 1_000_000,
+  maxEntries: 500_000,
   maxNameBytes: 4096,
   maxUncompressedBytes: 16 * 1024 ** 3,
   maxFileBytes: 1024 * 1024,
+  maxHeaderBytes: 128 * 1024 * 1024,
 };
 
 /**
@@ -84,8 +97,8 @@ export async function indexLayer(source: Readable, options: IndexLayerOptions): 
     const head = await readHead(chunks);
     const compression = sniffCompression(Buffer.concat(head)) ?? declared;
     const input = Readable.from(replay(head, chunks), { objectMode: false });
-    const meter = new ByteMeter(limits.maxUncompressedBytes, digest);
     const collector = new Collector(digest, limits, new Set(options.files ?? CAPTURED_FILES));
+    const meter = new ByteMeter(limits.maxUncompressedBytes, digest, (seen) => collector.checkHeaderRun(seen));
     const extract = tarExtract(EXTRACT_OPTIONS);
     extract.on('entry', (header, body, next) => collector.onEntry(header, body, next));
     const inflate = decompressor(compression);
@@ -116,13 +129,15 @@ async function* replay(head: readonly Buffer[], rest: AsyncIterator<Buffer>): As
   yield* { [Symbol.asyncIterator]: () => rest };
 }
 
-/** Counts decompressed bytes and fails as soon as the limit is passed. */
+/** Counts decompressed bytes and fails as soon as the limit is passed, or when `check` finds the bytes suspicious. */
 class ByteMeter extends Transform {
   private seen = 0;
 
   constructor(
     private readonly max: number,
     private readonly digest: string,
+    /** Sees the running count; throws LayerIndexError to stop the scan. */
+    private readonly check: (seen: number) => void,
   ) {
     super();
   }
@@ -133,9 +148,21 @@ class ByteMeter extends Transform {
       callback(new LayerIndexError('too-large', this.digest, `more than ${this.max} decompressed bytes`));
       return;
     }
+    try {
+      this.check(this.seen);
+    } catch (err) {
+      callback(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
     callback(null, chunk);
   }
 }
+
+/** Tar bytes between what the parser consumed and what the meter counted: its buffers, generously. */
+const PARSER_SLACK_BYTES = 4 * 1024 * 1024;
+
+/** tar-stream records where an entry's data starts in the tar stream (after its headers); not in its typings. */
+type HeaderWithOffset = Header & { readonly byteOffset?: number };
 
 /** Old (v7) tars have no ustar magic; the header checksum still rejects garbage. Not in tar-stream's typings. */
 const EXTRACT_OPTIONS: Parameters<typeof tarExtract>[0] & { allowUnknownFormat: boolean } = {
@@ -150,6 +177,10 @@ class Collector {
   private readonly opaqueDirs = new Set<string>();
   private readonly files = new Map<string, string>();
   private count = 0;
+  /** Tar offset where the next header starts if no long headers come first: the end of the last entry's data. */
+  private nextHeaderAt = 0;
+  /** PAX / GNU long-name header bytes seen so far. */
+  private headerBytes = 0;
 
   constructor(
     private readonly digest: string,
@@ -162,6 +193,7 @@ class Collector {
     body.on('error', () => {});
     let capture: string | null;
     try {
+      this.countHeaders(header);
       capture = this.record(header);
     } catch (err) {
       next(err instanceof Error ? err : new Error(String(err)));
@@ -184,6 +216,28 @@ class Collector {
       if (size <= this.limits.maxFileBytes) this.files.set(path, Buffer.concat(chunks).toString('utf8'));
       next();
     });
+  }
+
+  /** Accounts the long headers that came before this entry (its data starts 512 bytes after where they began). */
+  private countHeaders(header: HeaderWithOffset): void {
+    const dataAt = header.byteOffset;
+    if (dataAt === undefined) return;
+    this.headerBytes += Math.max(0, dataAt - 512 - this.nextHeaderAt);
+    this.assertHeaderBytes(this.headerBytes);
+    // tar-stream reads no data for a directory, nor for an empty entry.
+    const size = header.type === 'directory' ? 0 : (header.size ?? 0);
+    this.nextHeaderAt = dataAt + Math.ceil(size / 512) * 512;
+  }
+
+  /** Between entries: a run of long headers with no entry after it yet also counts. */
+  checkHeaderRun(seen: number): void {
+    this.assertHeaderBytes(this.headerBytes + seen - this.nextHeaderAt - PARSER_SLACK_BYTES);
+  }
+
+  private assertHeaderBytes(bytes: number): void {
+    if (bytes > this.limits.maxHeaderBytes) {
+      throw new LayerIndexError('too-many-headers', this.digest, `more than ${this.limits.maxHeaderBytes} bytes of PAX / GNU long-name headers`);
+    }
   }
 
   /** Records one header; returns the path whose body to capture, or null to drain it. */

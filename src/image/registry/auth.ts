@@ -60,7 +60,15 @@ export class Authenticator {
   async headerFor(target: AuthTarget, signal: AbortSignal): Promise<string | undefined> {
     const challenge = this.challenges.get(target.host);
     if (challenge === undefined) return undefined;
-    return this.answer(challenge, target, signal, false);
+    try {
+      return await this.answer(challenge, target, signal, false);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      // What the host asked for once may be gone (auth switched off, a proxy's challenge, a token service moved):
+      // forget it and ask anonymously; a 401 brings the current challenge, answered with errors that count.
+      if (this.challenges.get(target.host) === challenge) this.challenges.delete(target.host);
+      return undefined;
+    }
   }
 
   /**

@@ -1,0 +1,591 @@
+/**
+ * Admission benchmark: one command, every number from the same run, then a PASS/FAIL table against the issue's
+ * targets (exit 1 on any FAIL).
+ *
+ *   npm run bench:admission          (node --import tsx bench/admission.ts)
+ *
+ * 1. Throughput and latency with a warm cache. The guard (`serve`, started with its runtime flags from
+ *    src/cli/runtime-flags.ts) and the cost floor (bench/floor-server.ts: the same HTTPS server and express stack
+ *    answering a constant `allowed: true`) run as child processes pinned to core 0 (`taskset`); the load generators
+ *    run pinned to core 1, so "one core" means one core. Throughput: wrk, saturating, 32 keep-alive connections,
+ *    rounds alternating floor / validate / mutate. Latency: bench/pacer.ts, an open-loop load at a fixed 1,000 req/s.
+ *    The Pod (bench/admission-pod.ts, ~8 KiB) has 3 containers whose images are digest-pinned (as /mutate leaves
+ *    them), inspected once before measuring: no registry request while measuring. The same Pod by tag (one HEAD per
+ *    image per admission: tags move) is measured too, for information.
+ * 2. Burst of new images: a fresh guard, 200 concurrent admissions of 20 distinct uncached images (a shared base
+ *    layer and one layer of their own each); every blob must be fetched exactly once (counted by the proxy in front
+ *    of the registry) and every admission answered, on real facts, within the 10 s webhook timeout.
+ * 3. Cold inspection: bench/inspect.ts (`npm run bench`), not repeated here.
+ * 4. Memory: a fresh guard under a mixed load (validate and mutate, pinned and tag references, a Deployment, dry
+ *    runs, an image the registry does not have, malformed requests) for BENCH_SOAK_MINUTES (default 10); its RSS is
+ *    sampled every second; the peak of the last minute must not exceed the peak of the first by more than 10 %.
+ *
+ * Environment: BENCH_ROUNDS (3), BENCH_DURATION_S (10, per wrk run), BENCH_LATENCY_S (20, per fixed-rate run),
+ * BENCH_RATE (1000), BENCH_SOAK_MINUTES (10), BENCH_SOAK_RATE (300), BENCH_SKIP (comma list of 1,2,4),
+ * BENCH_GUARD_NODE_FLAGS (diagnostics: extra node flags for the guard, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
+ * BENCH_GUARD_LOG_LEVEL (diagnostics: default info, one line per admission as in production),
+ * BENCH_GUARD_OUTPUT (diagnostics: a file to append the guard's stdout and stderr to, instead of dropping them).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RUNTIME_ENV, RUNTIME_NODE_FLAGS } from '../src/cli/runtime-flags.js';
+import { DEFAULT_POLICY_YAML } from '../src/policy/default-policy.js';
+import { ensureDevCertificates } from '../src/server/tls/dev-certificates.js';
+import { trackChild, trackDir, untrackDir } from '../test/support/cleanup.js';
+import { SERVICE_DNS_NAME } from '../test/support/https-client.js';
+import { buildImage, buildLayer, pushImage, type BuiltLayer } from '../test/support/image-builder.js';
+import { createRegistryClient } from '../test/support/registry-client.js';
+import { startRegistry, type TestRegistry } from '../test/support/registry.js';
+import { dir, exe, file } from '../test/support/tree.js';
+import { DISTROLESS_GROUP, DISTROLESS_OS_RELEASE, DISTROLESS_PASSWD } from '../test/support/rootfs.js';
+import { podReview, type PodImages } from './admission-pod.js';
+import { fmtMs, median, table } from './measure.js';
+import type { PacerConfig, PacerResult } from './pacer.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
+const DURATION_S = Math.max(2, Number(process.env['BENCH_DURATION_S'] ?? 10));
+const LATENCY_S = Math.max(2, Number(process.env['BENCH_LATENCY_S'] ?? 20));
+const RATE = Math.max(1, Number(process.env['BENCH_RATE'] ?? 1000));
+const SOAK_MINUTES = Math.max(0.1, Number(process.env['BENCH_SOAK_MINUTES'] ?? 10));
+const SOAK_RATE = Math.max(1, Number(process.env['BENCH_SOAK_RATE'] ?? 300));
+/** Diagnostics only (never for the verdicts' own runs unless set): extra node flags for the guard, e.g. --cpu-prof. */
+const GUARD_FLAGS = (process.env['BENCH_GUARD_NODE_FLAGS'] ?? '').split(' ').filter((s) => s !== '');
+/** Diagnostics only: the guard logs one line per admission at info (production's level). */
+const LOG_LEVEL = process.env['BENCH_GUARD_LOG_LEVEL'] ?? 'info';
+const SKIP = new Set((process.env['BENCH_SKIP'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
+const CONNECTIONS = 32;
+const THROUGHPUT_TARGET = 0.8;
+const P99_TARGET_MS = 5;
+const WEBHOOK_TIMEOUT_MS = 10_000;
+const SOAK_GROWTH_LIMIT = 0.1;
+
+const started = performance.now();
+const log = (line = ''): void => console.log(line);
+
+interface Verdict {
+  readonly target: string;
+  readonly measured: string;
+  readonly goal: string;
+  readonly pass: boolean;
+}
+const verdicts: Verdict[] = [];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tools and processes
+
+function has(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function ensureTools(): void {
+  if (!has('docker-registry') || !has('htpasswd')) {
+    log('installing test dependencies (scripts/test-deps.sh)…');
+    execFileSync('sh', [join(ROOT, 'scripts/test-deps.sh')], { stdio: 'inherit' });
+  }
+  if (!has('wrk')) {
+    log('installing wrk…');
+    const policy = execFileSync('apt-cache', ['policy', 'wrk'], { encoding: 'utf8' });
+    if (!/Candidate: (?!\(none\))\S+/.test(policy)) execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'wrk'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+}
+
+const PINNING = availableParallelism() >= 2 && has('taskset');
+const SERVER_CORE = '0';
+const LOAD_CORE = '1';
+
+/** `command args` pinned to `core` when pinning is possible. */
+function pinned(core: string, command: string, args: readonly string[]): [string, string[]] {
+  return PINNING ? ['taskset', ['-c', core, command, ...args]] : [command, [...args]];
+}
+
+interface Server {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts a server child pinned to the server core; resolves once it printed its port. */
+function startServer(name: string, args: readonly string[], portPattern: RegExp, env: Readonly<Record<string, string>> = {}): Promise<Server> {
+  const extra = name === 'guard' ? GUARD_FLAGS : [];
+  const [command, argv] = pinned(SERVER_CORE, process.execPath, [...RUNTIME_NODE_FLAGS, ...extra, '--import', 'tsx', ...args]);
+  const child = spawn(command, argv, { cwd: ROOT, env: { ...process.env, ...RUNTIME_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  trackChild(child);
+  let output = '';
+  return new Promise((resolvePromise, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output = (output + chunk.toString()).slice(-8000);
+      const port = portPattern.exec(output)?.[1];
+      if (port === undefined) return;
+      child.stdout?.off('data', onData);
+      child.stderr?.off('data', onData);
+      // Its logs (one line per admission, as in production) are read and dropped, as a container runtime would.
+      const keep = process.env['BENCH_GUARD_OUTPUT'];
+      if (keep !== undefined && name === 'guard') {
+        const sink = createWriteStream(keep, { flags: 'a' });
+        child.stdout?.pipe(sink);
+        child.stderr?.pipe(sink);
+      } else {
+        child.stdout?.resume();
+        child.stderr?.resume();
+      }
+      resolvePromise({
+        name,
+        child,
+        port: Number(port),
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once('exit', () => done());
+            // SIGTERM: the guard shuts down gracefully (and a --cpu-prof is written); SIGKILL if it lingers.
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+          }),
+      });
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before listening: ${output}`)));
+  });
+}
+
+/** user + system CPU seconds of a process so far (/proc/PID/stat). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function rssBytes(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? NaN) * 1024;
+}
+
+function runCapture(command: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (c: string) => (stdout += c));
+    child.stderr.on('data', (c: string) => (stderr = (stderr + c).slice(-4000)));
+    child.once('error', reject);
+    child.once('exit', (code, sig) => (code === 0 ? resolvePromise(stdout) : reject(new Error(`${command} ${args.join(' ')}: ${code ?? sig} ${stderr}`))));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// HTTPS from this process (warm-up, checks, the burst)
+
+interface Reply {
+  readonly status: number;
+  readonly body: string;
+  readonly ms: number;
+}
+
+function post(agent: Agent, port: number, path: string, body: string): Promise<Reply> {
+  const t0 = performance.now();
+  return new Promise((resolvePromise, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, servername: SERVICE_DNS_NAME, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: text, ms: performance.now() - t0 }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+interface Answer {
+  readonly allowed: boolean;
+  readonly status?: { readonly message: string };
+  readonly warnings?: readonly string[];
+  readonly patch?: string;
+}
+
+function answerOf(reply: Reply): Answer {
+  if (reply.status !== 200) throw new Error(`HTTP ${reply.status}: ${reply.body.slice(0, 300)}`);
+  return (JSON.parse(reply.body) as { response: Answer }).response;
+}
+
+function expect(condition: boolean, message: string): void {
+  if (!condition) throw new Error(`benchmark sanity check failed: ${message}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Images
+
+const NONROOT = { User: '65532', Entrypoint: ['/app/server'] };
+
+function distrolessBase(): Promise<BuiltLayer> {
+  return buildLayer({
+    entries: [
+      file('etc/passwd', DISTROLESS_PASSWD),
+      file('etc/group', DISTROLESS_GROUP),
+      file('etc/os-release', DISTROLESS_OS_RELEASE),
+      dir('tmp', 0o1777),
+      { type: 'dir', path: 'home/nonroot', mode: 0o700, uid: 65532, gid: 65532 },
+      file('usr/lib/libbench.so', randomBytes(4 * 1024 * 1024)),
+    ],
+    level: 1,
+  });
+}
+
+async function appLayer(name: string, bytes: number): Promise<BuiltLayer> {
+  return buildLayer({ entries: [exe(`app/${name}`, randomBytes(64 * 1024)), file(`app/${name}.data`, randomBytes(bytes))], level: 1 });
+}
+
+interface Images {
+  /** Digest-pinned references (repo:tag@sha256:…). */
+  readonly pinned: PodImages;
+  readonly tagged: PodImages;
+  /** The burst images, by tag. */
+  readonly burst: readonly string[];
+}
+
+async function pushImages(registry: TestRegistry): Promise<Images> {
+  const push = createRegistryClient(registry.directHost);
+  const base = await distrolessBase();
+  const pod: Record<string, { pinned: string; tagged: string }> = {};
+  for (const [name, bytes] of [
+    ['app', 3 * 1024 * 1024],
+    ['sidecar', 1024 * 1024],
+    ['agent', 512 * 1024],
+  ] as const) {
+    const built = await buildImage({ layers: [base, await appLayer(name, bytes)], config: NONROOT });
+    await pushImage(push, `shop/${name}`, built, ['2.14.1']);
+    pod[name] = { pinned: `${registry.host}/shop/${name}:2.14.1@${built.digest}`, tagged: `${registry.host}/shop/${name}:2.14.1` };
+  }
+  const burstBase = await distrolessBase();
+  const burst: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const built = await buildImage({ layers: [burstBase, await appLayer(`svc-${i}`, 3 * 1024 * 1024)], config: NONROOT });
+    const repository = `burst/svc-${String(i).padStart(2, '0')}`;
+    await pushImage(push, repository, built, ['1.0']);
+    burst.push(`${registry.host}/${repository}:1.0`);
+  }
+  const pick = (k: 'pinned' | 'tagged'): PodImages => ({ app: pod['app']?.[k] ?? '', sidecar: pod['sidecar']?.[k] ?? '', agent: pod['agent']?.[k] ?? '' });
+  return { pinned: pick('pinned'), tagged: pick('tagged'), burst };
+}
+
+/** A realistic enforcing policy for "shop" (rules and mutation) beside the embedded default policy (DryRun). */
+const POLICY = `apiVersion: distroless-guard.io/v1alpha1
+kind: DistrolessPolicy
+metadata: {name: shop}
+spec:
+  mode: Enforce
+  failurePolicy: Fail
+  match: {namespaces: ["shop", "shop-*"]}
+  production: {namespaces: ["shop"]}
+  mutate:
+    action: Enforce
+    securityContext: true
+    readOnlyRootFilesystem: true
+    writableDirs: ["/tmp"]
+    pinDigest: Production
+---
+${DEFAULT_POLICY_YAML}`;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Load generators
+
+interface WrkResult {
+  readonly rps: number;
+  readonly non2xx: number;
+  readonly socketErrors: number;
+  readonly serverCores: number;
+}
+
+async function wrk(server: Server, path: string, bodyFile: string, work: string): Promise<WrkResult> {
+  const body = readFileSync(bodyFile, 'utf8');
+  expect(!body.includes(']==]'), 'body cannot be embedded in Lua');
+  const script = join(work, `wrk-${randomBytes(4).toString('hex')}.lua`);
+  writeFileSync(script, `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [==[${body}]==]\n`);
+  const pid = server.child.pid ?? 0;
+  const cpu0 = cpuSeconds(pid);
+  const t0 = performance.now();
+  const [command, args] = pinned(LOAD_CORE, 'wrk', ['-t1', `-c${CONNECTIONS}`, `-d${DURATION_S}s`, '-s', script, `https://127.0.0.1:${server.port}${path}`]);
+  const out = await runCapture(command, args);
+  const cores = (cpuSeconds(pid) - cpu0) / ((performance.now() - t0) / 1000);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const socketErrors = socket === null ? 0 : socket.slice(1).reduce((s, n) => s + Number(n), 0);
+  return { rps, non2xx, socketErrors, serverCores: cores };
+}
+
+async function pace(server: Server, ca: string, requests: PacerConfig['requests'], rate: number, durationS: number, work: string, windowS?: number): Promise<PacerResult> {
+  const config: PacerConfig = { port: server.port, ca, servername: SERVICE_DNS_NAME, rate, durationS, warmupS: 2, connections: CONNECTIONS, requests, ...(windowS === undefined ? {} : { windowS }) };
+  const path = join(work, `pacer-${randomBytes(4).toString('hex')}.json`);
+  writeFileSync(path, JSON.stringify(config));
+  const [command, args] = pinned(LOAD_CORE, process.execPath, ['--import', 'tsx', join(ROOT, 'bench/pacer.ts'), path]);
+  const out = await runCapture(command, args);
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as PacerResult;
+}
+
+const x = (r: number): string => `${r.toFixed(3)}x`;
+const rpsText = (n: number): string => `${n.toFixed(0)} req/s`;
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+// ---------------------------------------------------------------------------------------------------------------
+// 1. Throughput and latency, warm cache
+
+interface Bodies {
+  readonly validate: string;
+  readonly mutate: string;
+  readonly taggedValidate: string;
+}
+
+async function guardArgs(work: string, certs: { certPath: string; keyPath: string }): Promise<string[]> {
+  const policy = join(work, 'policy.yaml');
+  writeFileSync(policy, POLICY);
+  return ['src/cli/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--tls-cert', certs.certPath, '--tls-key', certs.keyPath, '--policy', policy, '--log-level', LOG_LEVEL, '--shutdown-delay', '0s'];
+}
+
+async function warmAndCheck(guard: Server, agent: Agent, images: Images): Promise<void> {
+  const validate = answerOf(await post(agent, guard.port, '/validate?timeout=30s', podReview(images.pinned)));
+  expect(validate.allowed && (validate.warnings ?? []).length === 0, `pinned pod not cleanly allowed: ${JSON.stringify(validate)}`);
+  const mutate = answerOf(await post(agent, guard.port, '/mutate?timeout=30s', podReview(images.pinned)));
+  expect(mutate.allowed && mutate.patch !== undefined, `mutate gave no patch: ${JSON.stringify(mutate)}`);
+  const tagged = answerOf(await post(agent, guard.port, '/validate?timeout=30s', podReview(images.tagged)));
+  expect(tagged.allowed && (tagged.warnings ?? []).length === 0, `tagged pod not cleanly allowed: ${JSON.stringify(tagged)}`);
+  const ops = JSON.parse(Buffer.from(mutate.patch ?? '', 'base64').toString('utf8')) as unknown[];
+  log(`  warm-up: /validate allowed; /mutate patch of ${ops.length} operations (readOnlyRootFilesystem, an emptyDir for /tmp per container)`);
+}
+
+async function throughputAndLatency(registry: TestRegistry, images: Images, work: string, certs: { certPath: string; keyPath: string; caPath: string }): Promise<void> {
+  const ca = readFileSync(certs.caPath, 'utf8');
+  const bodies: Bodies = { validate: join(work, 'validate.json'), mutate: join(work, 'mutate.json'), taggedValidate: join(work, 'tagged.json') };
+  writeFileSync(bodies.validate, podReview(images.pinned, { uid: '705ab4f5-6393-11e8-b7cc-42010a800002' }));
+  writeFileSync(bodies.mutate, podReview(images.pinned, { uid: '705ab4f5-6393-11e8-b7cc-42010a800003' }));
+  writeFileSync(bodies.taggedValidate, podReview(images.tagged, { uid: '705ab4f5-6393-11e8-b7cc-42010a800004' }));
+  log(`\n== 1. admission throughput and latency, warm cache (Pod of 3 containers, ${readFileSync(bodies.validate).length} bytes of AdmissionReview)`);
+  const floor = await startServer('floor', ['bench/floor-server.ts', certs.certPath, certs.keyPath], /listening (\d+)/);
+  const guard = await startServer('guard', await guardArgs(work, certs), /serving https:\/\/127\.0\.0\.1:(\d+)/, { DOCKER_CONFIG: join(work, 'no-docker-config') });
+  const agent = new Agent({ keepAlive: true, ca, servername: SERVICE_DNS_NAME });
+  try {
+    await warmAndCheck(guard, agent, images);
+    log(`  servers pinned to core ${PINNING ? SERVER_CORE : '(none: no taskset or one core)'}, load generators to core ${PINNING ? LOAD_CORE : '(none)'}; guard: node ${RUNTIME_NODE_FLAGS.join(' ')} ${Object.entries(RUNTIME_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}, log level ${LOG_LEVEL}`);
+
+    // Throughput: rounds alternating the three targets, order rotated each round.
+    const targets = [
+      { key: 'floor', server: floor, path: '/validate', body: bodies.validate },
+      { key: 'validate', server: guard, path: '/validate?timeout=10s', body: bodies.validate },
+      { key: 'mutate', server: guard, path: '/mutate?timeout=10s', body: bodies.mutate },
+    ] as const;
+    const results = new Map<string, WrkResult[]>(targets.map((t) => [t.key, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let k = 0; k < targets.length; k++) {
+        const target = targets[(k + round) % targets.length];
+        if (target === undefined) continue;
+        registry.proxy.reset();
+        const r = await wrk(target.server, target.path, target.body, work);
+        expect(r.non2xx === 0 && r.socketErrors === 0, `${target.key}: ${r.non2xx} non-2xx, ${r.socketErrors} socket errors`);
+        expect(registry.proxy.count() === 0, `${target.key}: ${registry.proxy.count()} registry requests during a warm-cache run`);
+        results.get(target.key)?.push(r);
+        log(`  round ${round + 1} ${target.key.padEnd(8)} ${rpsText(r.rps).padStart(12)}  (server busy ${r.serverCores.toFixed(2)} cores)`);
+      }
+    }
+    const med = (key: string): number => median((results.get(key) ?? []).map((r) => r.rps));
+    const floorRps = med('floor');
+    for (const key of ['validate', 'mutate']) {
+      const rps = med(key);
+      const perRound = median((results.get(key) ?? []).map((r, i) => r.rps / (results.get('floor')?.[i]?.rps ?? Number.NaN)));
+      const ratio = rps / floorRps;
+      const judged = Math.min(ratio, perRound);
+      log(`  /${key}: median ${rpsText(rps)} vs floor ${rpsText(floorRps)}: ${x(ratio)} (ratio of medians), ${x(perRound)} (median of per-round ratios); judged on ${x(judged)}`);
+      verdicts.push({ target: `1. throughput /${key}, one core, warm`, measured: `${rpsText(rps)} / floor ${rpsText(floorRps)} = ${x(judged)}`, goal: `>= ${THROUGHPUT_TARGET}x floor`, pass: judged >= THROUGHPUT_TARGET });
+    }
+
+    // Tag references: each admission resolves each tag with a HEAD (information, not a target).
+    registry.proxy.reset();
+    const tagged = await wrk(guard, '/validate?timeout=10s', bodies.taggedValidate, work);
+    const heads = registry.proxy.count({ method: 'HEAD' });
+    log(`  (information) the same Pod by tag: ${rpsText(tagged.rps)} (${x(tagged.rps / floorRps)} of the floor); ${heads} registry HEADs = ${(heads / (tagged.rps * DURATION_S)).toFixed(2)} per admission (a tag is resolved on every admission)`);
+
+    // Latency at a fixed offered load.
+    log(`  latency at a fixed ${RATE} req/s (open loop, ${LATENCY_S} s after 2 s of warm-up, ${CONNECTIONS} keep-alive connections; ms from each request's due time):`);
+    const latency = new Map<string, PacerResult[]>();
+    for (let round = 0; round < Math.min(ROUNDS, 2); round++) {
+      for (const target of targets) {
+        const r = await pace(target.server, ca, [{ path: target.path, bodyFile: target.body }], RATE, LATENCY_S, work);
+        expect(r.errors === 0 && r.completed === r.sent && (r.statuses['200'] ?? 0) === r.completed, `${target.key}: ${JSON.stringify({ ...r, latencyMs: undefined })}`);
+        latency.set(target.key, [...(latency.get(target.key) ?? []), r]);
+        const l = r.latencyMs;
+        log(`  round ${round + 1} ${target.key.padEnd(8)} achieved ${r.achievedRate.toFixed(0)} req/s  p50 ${fmtMs(l.p50)}  p90 ${fmtMs(l.p90)}  p99 ${fmtMs(l.p99)}  p99.9 ${fmtMs(l.p999)}  max ${fmtMs(l.max)} ms  (n=${l.n})`);
+      }
+    }
+    const floorP99 = median((latency.get('floor') ?? []).map((r) => r.latencyMs.p99));
+    for (const key of ['validate', 'mutate']) {
+      const runs = latency.get(key) ?? [];
+      const p50 = median(runs.map((r) => r.latencyMs.p50));
+      const p99 = median(runs.map((r) => r.latencyMs.p99));
+      const worst = Math.max(...runs.map((r) => r.latencyMs.p99));
+      verdicts.push({
+        target: `1. p99 /${key} at ${RATE} req/s offered`,
+        measured: `p50 ${fmtMs(p50)} ms, p99 ${fmtMs(p99)} ms (worst run ${fmtMs(worst)}; floor p99 ${fmtMs(floorP99)})`,
+        goal: `p99 <= ${P99_TARGET_MS} ms`,
+        pass: p99 <= P99_TARGET_MS,
+      });
+    }
+    log(`  guard RSS after section 1: ${mib(rssBytes(guard.child.pid ?? 0))}`);
+  } finally {
+    agent.destroy();
+    await Promise.all([floor.stop(), guard.stop()]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 2. Burst of new images
+
+async function burst(registry: TestRegistry, images: Images, work: string, certs: { certPath: string; keyPath: string; caPath: string }): Promise<void> {
+  log(`\n== 2. burst: 200 concurrent admissions of 20 distinct uncached images (fresh guard, cold cache)`);
+  const ca = readFileSync(certs.caPath, 'utf8');
+  const guard = await startServer('guard', await guardArgs(work, certs), /serving https:\/\/127\.0\.0\.1:(\d+)/, { DOCKER_CONFIG: join(work, 'no-docker-config') });
+  const agent = new Agent({ keepAlive: true, maxSockets: 200, ca, servername: SERVICE_DNS_NAME });
+  try {
+    registry.proxy.reset();
+    const t0 = performance.now();
+    const replies = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => {
+        const image = images.burst[i % images.burst.length] ?? '';
+        const body = podReview({ app: image, sidecar: image, agent: image }, { name: `burst-${i}` });
+        return post(agent, guard.port, `/validate?timeout=${WEBHOOK_TIMEOUT_MS / 1000}s`, body);
+      }),
+    );
+    const wall = performance.now() - t0;
+    const answers = replies.map(answerOf);
+    const onFacts = answers.filter((a) => a.allowed && !JSON.stringify(a).includes('could not inspect')).length;
+    const latencies = replies.map((r) => r.ms).sort((a, b) => a - b);
+    const blobGets = new Map<string, number>();
+    for (const r of registry.proxy.requests({ method: 'GET', path: /\/blobs\// })) blobGets.set(r.path, (blobGets.get(r.path) ?? 0) + 1);
+    const manifestGets = new Map<string, number>();
+    for (const r of registry.proxy.requests({ method: 'GET', path: /\/manifests\// })) manifestGets.set(r.path, (manifestGets.get(r.path) ?? 0) + 1);
+    const heads = registry.proxy.count({ method: 'HEAD' });
+    const distinctBlobs = new Set([...blobGets.keys()].map((p) => p.split('/').pop())).size;
+    const maxGets = Math.max(...blobGets.values());
+    log(`  all 200 answered in ${fmtMs(wall)} ms; latency p50 ${fmtMs(median(latencies))} ms, max ${fmtMs(latencies.at(-1) ?? NaN)} ms; ${onFacts} of 200 allowed on real facts`);
+    log(`  registry: ${heads} HEADs (one per admission: tags are resolved every time), ${[...manifestGets.values()].reduce((s, n) => s + n, 0)} manifest GETs for ${manifestGets.size} manifests, ${[...blobGets.values()].reduce((s, n) => s + n, 0)} blob GETs for ${blobGets.size} blob paths (${distinctBlobs} distinct digests: the shared base layer, 20 own layers, 20 configs), at most ${maxGets} GET per blob`);
+    verdicts.push({ target: '2. burst: each blob fetched exactly once', measured: `${blobGets.size} blobs, max ${maxGets} GET each; manifests max ${Math.max(...manifestGets.values())} GET each`, goal: 'exactly 1 GET per blob', pass: maxGets === 1 && blobGets.size >= 41 });
+    verdicts.push({ target: '2. burst: all answered within the webhook timeout', measured: `max ${fmtMs(latencies.at(-1) ?? NaN)} ms, ${onFacts}/200 on real facts`, goal: `< ${WEBHOOK_TIMEOUT_MS} ms, all on facts`, pass: (latencies.at(-1) ?? Infinity) < WEBHOOK_TIMEOUT_MS && onFacts === 200 });
+  } finally {
+    agent.destroy();
+    await guard.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 4. Memory under mixed load
+
+async function soak(registry: TestRegistry, images: Images, work: string, certs: { certPath: string; keyPath: string; caPath: string }): Promise<void> {
+  log(`\n== 4. memory: ${SOAK_MINUTES} min of mixed load at ${SOAK_RATE} req/s (fresh guard; RSS sampled every second)`);
+  const ca = readFileSync(certs.caPath, 'utf8');
+  const write = (name: string, text: string): string => {
+    const path = join(work, `soak-${name}.json`);
+    writeFileSync(path, text);
+    return path;
+  };
+  const deployment = JSON.parse(podReview(images.pinned)) as { request: Record<string, unknown> };
+  const pod = (deployment.request['object'] as { spec: unknown; metadata: unknown });
+  deployment.request['kind'] = { group: 'apps', version: 'v1', kind: 'Deployment' };
+  deployment.request['resource'] = { group: 'apps', version: 'v1', resource: 'deployments' };
+  deployment.request['namespace'] = 'shop-dev';
+  deployment.request['object'] = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'shop-api', namespace: 'shop-dev' }, spec: { replicas: 3, selector: { matchLabels: { app: 'shop-api' } }, template: { metadata: pod.metadata, spec: pod.spec } } };
+  const burstImage = images.burst[0] ?? '';
+  const requests: PacerConfig['requests'] = [
+    { path: '/validate?timeout=10s', bodyFile: write('validate', podReview(images.pinned)), weight: 35 },
+    { path: '/mutate?timeout=10s', bodyFile: write('mutate', podReview(images.pinned)), weight: 25 },
+    { path: '/validate?timeout=10s', bodyFile: write('tagged', podReview(images.tagged)), weight: 10 },
+    { path: '/mutate?timeout=10s', bodyFile: write('burst-tag', podReview({ app: burstImage, sidecar: images.tagged.sidecar, agent: images.pinned.agent })), weight: 5 },
+    { path: '/validate?timeout=10s', bodyFile: write('deployment', JSON.stringify(deployment)), weight: 10 },
+    { path: '/validate?timeout=10s', bodyFile: write('dry-run', podReview(images.pinned, { dryRun: true })), weight: 5 },
+    { path: '/validate?timeout=10s', bodyFile: write('missing', podReview({ ...images.pinned, agent: `${registry.host}/shop/missing:1.0` })), weight: 5 },
+    { path: '/validate?timeout=10s', bodyFile: write('malformed', '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":'), weight: 5 },
+  ];
+  const guard = await startServer('guard', await guardArgs(work, certs), /serving https:\/\/127\.0\.0\.1:(\d+)/, { DOCKER_CONFIG: join(work, 'no-docker-config') });
+  const agent = new Agent({ keepAlive: true, ca, servername: SERVICE_DNS_NAME });
+  const pid = guard.child.pid ?? 0;
+  const samples: { t: number; rss: number }[] = [];
+  try {
+    await warmAndCheck(guard, agent, images);
+    const t0 = performance.now();
+    const sampler = setInterval(() => samples.push({ t: (performance.now() - t0) / 1000, rss: rssBytes(pid) }), 1000);
+    let result: PacerResult;
+    try {
+      result = await pace(guard, ca, requests, SOAK_RATE, SOAK_MINUTES * 60, work, 60);
+    } finally {
+      clearInterval(sampler);
+    }
+    const statusText = Object.entries(result.statuses).map(([s, n]) => `${n}×${s}`).join(', ');
+    log(`  ${result.completed} reviews (${statusText}; ${result.errors} errors), achieved ${result.achievedRate.toFixed(0)} req/s, latency p50 ${fmtMs(result.latencyMs.p50)} ms, p99 ${fmtMs(result.latencyMs.p99)} ms, max ${fmtMs(result.latencyMs.max)} ms`);
+    // The pacer's 2 s warm-up comes first: measured time starts ~2 s into the samples.
+    const measured = samples.filter((s) => s.t >= 2);
+    const span = SOAK_MINUTES * 60;
+    const window = Math.min(60, span / 3);
+    const peakIn = (from: number, to: number): number => Math.max(...measured.filter((s) => s.t - 2 >= from && s.t - 2 < to).map((s) => s.rss));
+    const rows: string[][] = [];
+    for (let from = 0; from < span; from += window) {
+      const w = result.windows?.find((x) => Math.abs(x.fromS - from) < 1);
+      rows.push([`${(from / 60).toFixed(1)}-${((from + window) / 60).toFixed(1)} min`, mib(peakIn(from, from + window)), w === undefined ? '' : `${fmtMs(w.p50)} / ${fmtMs(w.p99)} ms`]);
+    }
+    log(table(['window', 'peak RSS', 'latency p50 / p99'], rows).split('\n').map((l) => `  ${l}`).join('\n'));
+    const first = peakIn(0, window);
+    const last = peakIn(span - window, span);
+    const growth = (last - first) / first;
+    log(`  peak RSS first ${window} s ${mib(first)}, last ${window} s ${mib(last)}: ${(growth * 100).toFixed(1)} %; overall peak ${mib(Math.max(...samples.map((s) => s.rss)))}`);
+    expect(result.errors === 0, `soak: ${result.errors} errors (${result.firstError ?? ''})`);
+    verdicts.push({
+      target: `4. memory, ${SOAK_MINUTES} min mixed load`,
+      measured: `peak RSS first min ${mib(first)}, last min ${mib(last)} (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)} %)`,
+      goal: `last <= first + ${SOAK_GROWTH_LIMIT * 100} %`,
+      pass: growth <= SOAK_GROWTH_LIMIT,
+    });
+  } finally {
+    agent.destroy();
+    await guard.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+ensureTools();
+const work = mkdtempSync(join(tmpdir(), 'dg-bench-admission-'));
+trackDir(work);
+const registry = await startRegistry();
+let failed = false;
+try {
+  log(`distroless-guard admission benchmark — node ${process.version}, ${availableParallelism()} cores, rounds ${ROUNDS}, wrk ${DURATION_S} s per run, registry ${registry.host} (through the counting proxy)`);
+  const certs = await ensureDevCertificates(join(work, 'certs'), 'distroless-guard', 'distroless-guard');
+  const t0 = performance.now();
+  const images = await pushImages(registry);
+  log(`images built and pushed in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (!SKIP.has('1')) await throughputAndLatency(registry, images, work, certs);
+  if (!SKIP.has('2')) await burst(registry, images, work, certs);
+  log('\n== 3. cold inspection: see bench/inspect.ts (npm run bench): time-to-facts against raw fetch+gunzip and skopeo copy + tar -t');
+  if (!SKIP.has('4')) await soak(registry, images, work, certs);
+} catch (error) {
+  failed = true;
+  console.error(error);
+} finally {
+  await registry.stop();
+  rmSync(work, { recursive: true, force: true });
+  untrackDir(work);
+}
+
+log('\n== Results');
+log(table(['target', 'measured (medians, same run)', 'goal', 'result'], verdicts.map((v) => [v.target, v.measured, v.goal, v.pass ? 'PASS' : 'FAIL'])));
+log(`total wall time ${((performance.now() - started) / 1000).toFixed(1)} s`);
+if (failed || verdicts.some((v) => !v.pass)) process.exitCode = 1;

@@ -1,0 +1,185 @@
+/**
+ * `distroless-guard check -f PATH...`: would the guard admit these manifests? Every Pod and pod-template workload
+ * goes through the webhooks' own mutate and validate as a CREATE would (images inspected in their registries), and
+ * the answer is printed per object. Exit 0: all admitted; 1: something would be denied; 2: usage or input error.
+ */
+import { randomUUID } from 'node:crypto';
+import { relative, resolve, sep } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { AdmissionRequest } from '../admission/request.js';
+import { DEFAULT_POLICY_YAML } from '../policy/default-policy.js';
+import { PolicyStore } from '../policy/store.js';
+import { checkedObject, checkReport, type CheckReport } from '../report/check-report.js';
+import { evaluateAdmission } from '../report/evaluate.js';
+import { ManifestError, parseManifests, type ManifestObject } from '../report/manifests.js';
+import { renderCheckTable } from '../report/render-check-table.js';
+import { renderSarif } from '../report/render-sarif.js';
+import { syntheticCreate } from '../report/admission-request.js';
+import { parseNamespaceLabels, staticNamespaces } from '../review/namespaces.js';
+import { podTargetOf } from '../workload/targets.js';
+import { WorkloadShapeError } from '../workload/shape.js';
+import { parseDuration } from './inspect.js';
+import { EXIT, InputError, UsageError, type CommandIo } from './io.js';
+import { readManifestTexts, STDIN_NAME } from './manifest-input.js';
+import { readPolicyText } from './policy-file.js';
+import { parseMirrors, parseSize, REGISTRY_FLAGS, REGISTRY_FLAGS_USAGE } from './registry-flags.js';
+import { reportFacts } from './report-facts.js';
+
+export const CHECK_USAGE = `Usage: distroless-guard check -f PATH... [-R] [--policy FILE] [--namespace NS] [--namespace-labels NS=k=v,...]...
+                             [--format table|json|sarif] [--offline] [--timeout 10m] [--concurrency 4]
+                             [--insecure-registry HOST]... [--mirror FROM=TO]... [--max-layer-size 16Gi]
+
+Evaluates every Pod and pod-template workload (Deployment, StatefulSet, DaemonSet, Job, CronJob, ReplicaSet,
+ReplicationController, PodTemplate) in the manifests exactly as the admission webhooks would on a CREATE: the
+mutating webhook's patch is applied, then the validating webhook judges, images inspected in their registries.
+Prints per object the decision (allowed, allowed with warnings, denied), the violated rules with their messages,
+and the patch the mutating webhook would apply (as JSON Patch and as a diff). Exit 0 when everything would be
+admitted, 1 when something would be denied, 2 for a usage or input error (bad YAML: file and line).
+  -f, --filename PATH       a manifest file, a directory of .yaml/.yml/.json files, or - for standard input
+                            (multi-document YAML, List kinds, helm template or kustomize build output) (repeatable)
+  -R, --recursive           read directories recursively
+  --policy FILE             DistrolessPolicy documents to judge by (default: the embedded default policy)
+  -n, --namespace NS        namespace of objects that name none (default "default")
+  --namespace-labels NS=k=v,...  labels of namespace NS, as the cluster would have them (repeatable)
+  --format FORMAT           table (default), json (schemas/check-report.schema.json) or sarif (SARIF 2.1.0)
+  --offline                 do not inspect images (rules that need image facts are not evaluated)
+  --timeout DURATION        stop inspecting after DURATION; what is not known by then follows the policies'
+                            failurePolicy (default 10m)
+  --concurrency N           images inspected at once (default 4)
+${REGISTRY_FLAGS_USAGE}`;
+
+const FORMATS = ['table', 'json', 'sarif'] as const;
+type Format = (typeof FORMATS)[number];
+
+/** The guard's own namespace is never judged; `check` assumes the standard installation's. */
+const GUARD_NAMESPACE = 'distroless-guard';
+
+export async function runCheck(args: readonly string[], io: CommandIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      filename: { type: 'string', short: 'f', multiple: true, default: [] },
+      recursive: { type: 'boolean', short: 'R', default: false },
+      policy: { type: 'string' },
+      namespace: { type: 'string', short: 'n', default: 'default' },
+      'namespace-labels': { type: 'string', multiple: true, default: [] },
+      format: { type: 'string', default: 'table' },
+      offline: { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '10m' },
+      concurrency: { type: 'string', default: '4' },
+      help: { type: 'boolean', short: 'h', default: false },
+      ...REGISTRY_FLAGS,
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    io.stdout.write(`${CHECK_USAGE}\n`);
+    return EXIT.ok;
+  }
+  if (values.filename.length === 0) throw new UsageError('no manifests: give -f PATH (a file, a directory, or - for standard input)');
+  const format = formatFlag(values.format);
+  const concurrency = positiveInteger('--concurrency', values.concurrency);
+  const timeoutMs = parseDuration(values.timeout);
+  const namespaceLabels = usage(() => parseNamespaceLabels(values['namespace-labels']));
+  parseMirrors(values.mirror);
+  parseSize('--max-layer-size', values['max-layer-size']);
+
+  const policies = new PolicyStore({ guardNamespace: GUARD_NAMESPACE });
+  const policyText = values.policy === undefined ? DEFAULT_POLICY_YAML : await readPolicyText(resolve(io.cwd, values.policy), values.policy);
+  const loaded = policies.loadText(policyText, values.policy ?? 'embedded default policy');
+  if (!loaded.ok) throw new InputError(loaded.error ?? 'invalid policy');
+
+  const texts = await readManifestTexts(values.filename, { cwd: io.cwd, recursive: values.recursive, ...(io.stdin ? { stdin: io.stdin } : {}) });
+  const { inputs, errors } = prepare(texts, values.namespace);
+  if (errors.length > 0) {
+    for (const error of errors) io.stderr.write(`distroless-guard check: ${error.message}\n`);
+    return EXIT.usage;
+  }
+
+  const signal = AbortSignal.timeout(timeoutMs);
+  const { facts, progress } = await reportFacts({
+    offline: values.offline,
+    registry: values,
+    concurrency,
+    env: io.env,
+    stderr: io.stderr,
+    signal,
+  });
+  const deps = { policies: () => policies.current(), namespaces: staticNamespaces(namespaceLabels), facts: facts.source };
+  let checked;
+  try {
+    checked = await Promise.all(inputs.map(async ({ manifest, request }) => checkedObject(manifest, request, await evaluateAdmission(request, deps, signal))));
+  } finally {
+    progress.end();
+  }
+  const tally = facts.tally();
+  // By digest: a tag and the digest the mutating webhook pins it to are one image.
+  const report = checkReport(checked, tally.digests + tally.unavailable);
+  io.stdout.write(render(report, format, io.cwd));
+  return report.summary.denied > 0 ? EXIT.failure : EXIT.ok;
+}
+
+interface CheckInput {
+  readonly manifest: ManifestObject;
+  readonly request: AdmissionRequest;
+}
+
+/** Parses every text and builds each object's request; every input error, with its file and line, before any work. */
+function prepare(texts: readonly { file: string; text: string }[], defaultNamespace: string): { inputs: CheckInput[]; errors: ManifestError[] } {
+  const inputs: CheckInput[] = [];
+  const errors: ManifestError[] = [];
+  for (const { file, text } of texts) {
+    const parsed = parseManifests(text, file);
+    errors.push(...parsed.errors);
+    for (const manifest of parsed.objects) {
+      const request = syntheticCreate(manifest.object, { defaultNamespace, uid: randomUUID(), username: 'distroless-guard-check' });
+      try {
+        podTargetOf(request); // a malformed pod spec is the input's fault: report it here, with its place
+        inputs.push({ manifest, request });
+      } catch (err) {
+        if (!(err instanceof WorkloadShapeError)) throw err;
+        errors.push(new ManifestError(manifest.location, `${request.kind.kind} ${request.name}: ${err.message.replace(/^request\.object\./, '')}`, { cause: err }));
+      }
+    }
+  }
+  return { inputs, errors };
+}
+
+function render(report: CheckReport, format: Format, cwd: string): string {
+  switch (format) {
+    case 'table':
+      return renderCheckTable(report);
+    case 'json':
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case 'sarif':
+      return `${JSON.stringify(renderSarif(report, (file) => artifactUri(file, cwd)), null, 2)}\n`;
+  }
+}
+
+/** A file as a SARIF artifact URI: relative to the working directory (the repository root in CI), `/`-separated. */
+export function artifactUri(file: string, cwd: string): string {
+  if (file === STDIN_NAME) return 'stdin';
+  const path = relative(cwd, resolve(cwd, file)).split(sep).join('/');
+  return encodeURI(path);
+}
+
+function formatFlag(value: string): Format {
+  const format = FORMATS.find((f) => f === value);
+  if (format === undefined) throw new UsageError(`--format ${value}: expected one of ${FORMATS.join(', ')}`);
+  return format;
+}
+
+export function positiveInteger(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`${flag} ${value}: expected a whole number from 1 to 64`);
+  return n;
+}
+
+function usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}

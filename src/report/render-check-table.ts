@@ -1,0 +1,58 @@
+import { describe } from '../decision/verdict.js';
+import type { CheckedObject, CheckReport } from './check-report.js';
+
+const LABEL: Readonly<Record<CheckedObject['decision'], string>> = {
+  denied: 'DENIED',
+  'allowed-with-warnings': 'WARNINGS',
+  allowed: 'ALLOWED',
+  skipped: 'SKIPPED',
+};
+
+/**
+ * The human-readable `check` output: a block per judged object (decision, object, where it is written; then the
+ * enforced violations, the warnings kubectl would print, exemptions, and the patch as operations and as a diff), one
+ * line per object not judged, and a summary line.
+ */
+export function renderCheckTable(report: CheckReport): string {
+  const out: string[] = [];
+  for (const object of report.objects) out.push(...renderObject(object));
+  if (report.objects.length > 0) out.push('');
+  out.push(summaryLine(report));
+  return `${out.join('\n')}\n`;
+}
+
+function renderObject(object: CheckedObject): string[] {
+  const head = `${LABEL[object.decision].padEnd(9)} ${object.kind} ${object.namespace}/${object.name}  ${object.source.file}:${object.source.line}`;
+  if (object.decision === 'skipped') return [`${head}  (${object.skipped ?? 'not judged'})`];
+  const lines = [head];
+  for (const finding of object.findings) {
+    const at = finding.position ? `  (line ${finding.position.line})` : '';
+    const who = `[${finding.policy}/${finding.rule}] ${describe(finding.container)}`;
+    switch (finding.outcome) {
+      case 'Enforce':
+        lines.push(`  denied:  ${who}: ${finding.message}. Fix: ${finding.fix ?? ''}${at}`);
+        break;
+      case 'Exempt':
+        lines.push(`  exempt:  ${who}: ${finding.message} (${finding.reason ?? ''})${at}`);
+        break;
+      case 'DryRun':
+      case 'NotChecked':
+        break; // both reach the user as warnings, listed below
+    }
+  }
+  for (const warning of object.warnings) lines.push(`  Warning: ${warning}`);
+  if (object.patch.length > 0) {
+    lines.push(`  patch (${object.patch.length} JSON Patch operation${object.patch.length === 1 ? '' : 's'}):`);
+    for (const op of object.patch) lines.push(`    ${JSON.stringify(op)}`);
+    lines.push('  diff:', ...object.diff.trimEnd().split('\n').map((l) => `    ${l}`));
+  }
+  return lines;
+}
+
+export function summaryLine(report: CheckReport): string {
+  const s = report.summary;
+  const judged = s.objects - s.skipped;
+  const parts = [`${s.denied} denied`, `${s.allowedWithWarnings} allowed with warnings`, `${s.allowed} allowed`];
+  const skipped = s.skipped > 0 ? `; ${s.skipped} not judged` : '';
+  return `${judged} object${judged === 1 ? '' : 's'} judged: ${parts.join(', ')}${skipped}; ${s.images} image${s.images === 1 ? '' : 's'} inspected`;
+}
