@@ -44,6 +44,7 @@ import { startRegistry, type TestRegistry } from '../test/support/registry.js';
 import { dir, exe, file } from '../test/support/tree.js';
 import { DISTROLESS_GROUP, DISTROLESS_OS_RELEASE, DISTROLESS_PASSWD } from '../test/support/rootfs.js';
 import { podReview, type PodImages } from './admission-pod.js';
+import { ensureTools, has, type Verdict } from './tools.js';
 import { fmtMs, median, table } from './measure.js';
 import type { PacerConfig, PacerResult } from './pacer.js';
 
@@ -68,38 +69,11 @@ const SOAK_GROWTH_LIMIT = 0.1;
 const started = performance.now();
 const log = (line = ''): void => console.log(line);
 
-interface Verdict {
-  readonly target: string;
-  readonly measured: string;
-  readonly goal: string;
-  readonly pass: boolean;
-}
 const verdicts: Verdict[] = [];
 
 // ---------------------------------------------------------------------------------------------------------------
 // Tools and processes
 
-function has(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function ensureTools(): void {
-  if (!has('docker-registry') || !has('htpasswd')) {
-    log('installing test dependencies (scripts/test-deps.sh)…');
-    execFileSync('sh', [join(ROOT, 'scripts/test-deps.sh')], { stdio: 'inherit' });
-  }
-  if (!has('wrk')) {
-    log('installing wrk…');
-    const policy = execFileSync('apt-cache', ['policy', 'wrk'], { encoding: 'utf8' });
-    if (!/Candidate: (?!\(none\))\S+/.test(policy)) execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'wrk'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  }
-}
 
 const PINNING = availableParallelism() >= 2 && has('taskset');
 const SERVER_CORE = '0';
@@ -561,7 +535,7 @@ async function soak(registry: TestRegistry, images: Images, work: string, certs:
 
 // ---------------------------------------------------------------------------------------------------------------
 
-ensureTools();
+ensureTools(['docker-registry', 'htpasswd'], ['wrk'], log);
 const work = mkdtempSync(join(tmpdir(), 'dg-bench-admission-'));
 trackDir(work);
 const registry = await startRegistry();

@@ -30,6 +30,7 @@ import { trackDir, untrackDir } from '../test/support/cleanup.js';
 import { startRegistry, type TestRegistry } from '../test/support/registry.js';
 import { buildBenchImages, REPOSITORY, type BenchImages } from './images.js';
 import { MIB } from './content.js';
+import { ensureTools, has, type Verdict } from './tools.js';
 import { describe, fmtMs, mark, median, since, summarise, table, timed, type Sample, type Summary } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -46,41 +47,11 @@ const started = performance.now();
 const log = (line = ''): void => console.log(line);
 const signal = (): AbortSignal => AbortSignal.timeout(180_000);
 
-interface Verdict {
-  readonly target: string;
-  readonly measured: string;
-  readonly goal: string;
-  readonly pass: boolean;
-}
 const verdicts: Verdict[] = [];
 
 // ---------------------------------------------------------------------------------------------------------------
 // Tools
 
-function has(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function ensureTools(): void {
-  if (!has('docker-registry') || !has('zstd')) {
-    log('installing test dependencies (scripts/test-deps.sh)…');
-    execFileSync('sh', [join(ROOT, 'scripts/test-deps.sh')], { stdio: 'inherit' });
-  }
-  if (!has('skopeo')) {
-    log('installing skopeo…');
-    const policy = execFileSync('apt-cache', ['policy', 'skopeo'], { encoding: 'utf8' });
-    if (!/Candidate: (?!\(none\))\S+/.test(policy)) execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'skopeo'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  }
-}
 
 function run(command: string, args: readonly string[]): Promise<void> {
   return new Promise((resolvePromise, reject) => {
@@ -470,7 +441,7 @@ async function target5(host: string, images: BenchImages): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-ensureTools();
+ensureTools(['docker-registry', 'zstd'], ['skopeo'], log);
 const work = mkdtempSync(join(tmpdir(), 'dg-bench-'));
 trackDir(work);
 const registry = await startRegistry();

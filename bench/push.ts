@@ -3,15 +3,14 @@
  * → one chunked PATCH upload, then PUT ?digest=. Nothing but the current entry is held in memory, so a 250 MiB layer
  * costs a few MiB. Configs and manifests are small and go through the test bed's registry client.
  */
-import { createHash } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import type { Header } from 'tar-stream';
 import { DEFAULT_PATH, MEDIA_TYPES } from '../test/support/image-builder.js';
 import { createRegistryClient, sha256Digest } from '../test/support/registry-client.js';
+import { HashTap, streamUpload } from '../test/support/blob-upload.js';
 import { relativePath } from '../test/support/tree.js';
 import type { TreeEntry } from '../test/support/tree.js';
 
@@ -47,83 +46,35 @@ function headerOf(entry: TreeEntry): { header: Partial<Header> & { name: string 
   }
 }
 
-class HashTap extends Transform {
-  readonly hash = createHash('sha256');
-  bytes = 0;
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    callback(null, chunk);
-  }
-}
-
-function readBody(response: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    response.setEncoding('utf8');
-    response.on('data', (chunk: string) => (text += chunk));
-    response.on('end', () => resolve(text));
-    response.on('error', reject);
-  });
-}
-
-async function startUpload(host: string, repository: string): Promise<string> {
-  const response = await fetch(`http://${host}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
-  await response.arrayBuffer();
-  const location = response.headers.get('location');
-  if (response.status !== 202 || location === null) throw new Error(`start upload: ${response.status}`);
-  return new URL(location, `http://${host}`).toString();
-}
-
 /** Builds one gzip layer from `entries` (consumed lazily) and uploads it as it is produced. */
 export async function pushStreamedLayer(host: string, repository: string, entries: Iterable<TreeEntry> | AsyncIterable<TreeEntry>, level = 6): Promise<PushedLayer> {
   const started = performance.now();
-  const location = new URL(await startUpload(host, repository));
   const pack = tar.pack();
   const raw = new HashTap();
   const blob = new HashTap();
-  const patch = httpRequest({
-    host: location.hostname,
-    port: location.port,
-    method: 'PATCH',
-    path: location.pathname + location.search,
-    headers: { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' },
-  });
-  const answered = new Promise<IncomingMessage>((resolve, reject) => {
-    patch.once('response', resolve);
-    patch.once('error', reject);
-  });
-  const piped = pipeline(Readable.from(pack as AsyncIterable<Buffer>), raw, createGzip({ level }), blob, patch);
-  // A failed pipeline must also end the entry loop (an entry callback would otherwise never come).
-  const failed = new Promise<never>((_resolve, reject) => piped.catch(reject));
-  failed.catch(() => undefined);
   let count = 0;
-  for await (const entry of entries) {
-    const { header, body } = headerOf(entry);
-    const written = new Promise<void>((resolve, reject) => {
-      const done = (error?: Error | null): void => (error ? reject(error) : resolve());
-      if (body === undefined) pack.entry(header, done);
-      else pack.entry(header, body, done);
-    });
-    await Promise.race([written, failed]);
-    count++;
-  }
-  pack.finalize();
-  await piped;
-  const response = await answered;
-  const text = await readBody(response);
-  const next = response.headers.location;
-  if (response.statusCode !== 202 || next === undefined) throw new Error(`PATCH upload: ${response.statusCode} ${text}`);
-  const digest = `sha256:${blob.hash.digest('hex')}`;
-  const put = new URL(next, `http://${host}`);
-  put.searchParams.set('digest', digest);
-  const done = await fetch(put, { method: 'PUT', headers: { 'content-length': '0' } });
-  const answer = await done.text();
-  if (done.status !== 201) throw new Error(`PUT upload ${digest}: ${done.status} ${answer}`);
+  const { digest, size } = await streamUpload(host, repository, blob, async (patch) => {
+    const piped = pipeline(Readable.from(pack as AsyncIterable<Buffer>), raw, createGzip({ level }), blob, patch);
+    // A failed pipeline must also end the entry loop (an entry callback would otherwise never come).
+    const failed = new Promise<never>((_resolve, reject) => piped.catch(reject));
+    failed.catch(() => undefined);
+    for await (const entry of entries) {
+      const { header, body } = headerOf(entry);
+      const written = new Promise<void>((resolve, reject) => {
+        const done = (error?: Error | null): void => (error ? reject(error) : resolve());
+        if (body === undefined) pack.entry(header, done);
+        else pack.entry(header, body, done);
+      });
+      await Promise.race([written, failed]);
+      count++;
+    }
+    pack.finalize();
+    await piped;
+  });
   return {
     mediaType: MEDIA_TYPES.ociLayerGzip,
     digest,
-    size: blob.bytes,
+    size,
     diffId: `sha256:${raw.hash.digest('hex')}`,
     uncompressedSize: raw.bytes,
     entries: count,

@@ -27,11 +27,9 @@ import { isRunning, ownedPod, podAdmissionObject } from '../report/running-pods.
 import type { ReviewDependencies } from '../review/review.js';
 import { staticNamespaces } from '../review/namespaces.js';
 import { writeAtomically } from '../shared/write-atomically.js';
-import { positiveInteger } from './check.js';
-import { parseDuration } from './inspect.js';
 import { EXIT, InputError, UsageError, type CommandIo } from './io.js';
 import { readPolicyText } from './policy-file.js';
-import { parseMirrors, parseSize, REGISTRY_FLAGS, REGISTRY_FLAGS_USAGE } from './registry-flags.js';
+import { BATCH_INSPECTION_FLAGS, batchInspection, REGISTRY_FLAGS_USAGE } from './registry-flags.js';
 import { reportFacts } from './report-facts.js';
 
 export const AUDIT_USAGE = `Usage: distroless-guard audit [--kubeconfig FILE] [--context NAME] [--format table|json|html] [-o FILE]
@@ -69,11 +67,8 @@ export async function runAudit(args: readonly string[], io: CommandIo): Promise<
       'write-reports': { type: 'boolean', default: false },
       policy: { type: 'string' },
       'guard-namespace': { type: 'string', default: 'distroless-guard' },
-      offline: { type: 'boolean', default: false },
-      timeout: { type: 'string', default: '10m' },
-      concurrency: { type: 'string', default: '4' },
       help: { type: 'boolean', short: 'h', default: false },
-      ...REGISTRY_FLAGS,
+      ...BATCH_INSPECTION_FLAGS,
     },
     strict: true,
     allowPositionals: false,
@@ -84,10 +79,7 @@ export async function runAudit(args: readonly string[], io: CommandIo): Promise<
   }
   const format = FORMATS.find((f) => f === values.format);
   if (format === undefined) throw new UsageError(`--format ${values.format}: expected one of ${FORMATS.join(', ')}`);
-  const concurrency = positiveInteger('--concurrency', values.concurrency);
-  const timeoutMs = parseDuration(values.timeout);
-  parseMirrors(values.mirror);
-  parseSize('--max-layer-size', values['max-layer-size']);
+  const { concurrency, timeoutMs } = batchInspection(values);
   const policyFile = values.policy === undefined ? undefined : await readPolicyFile(resolve(io.cwd, values.policy), values.policy);
   const kubeConfig = loadKubeConfig(values.kubeconfig && resolve(io.cwd, values.kubeconfig), values.context, io.env);
 

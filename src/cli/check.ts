@@ -18,11 +18,10 @@ import { syntheticCreate } from '../report/admission-request.js';
 import { parseNamespaceLabels, staticNamespaces } from '../review/namespaces.js';
 import { podTargetOf } from '../workload/targets.js';
 import { WorkloadShapeError } from '../workload/shape.js';
-import { parseDuration } from './inspect.js';
 import { EXIT, InputError, UsageError, type CommandIo } from './io.js';
 import { readManifestTexts, STDIN_NAME } from './manifest-input.js';
 import { readPolicyText } from './policy-file.js';
-import { parseMirrors, parseSize, REGISTRY_FLAGS, REGISTRY_FLAGS_USAGE } from './registry-flags.js';
+import { BATCH_INSPECTION_FLAGS, batchInspection, REGISTRY_FLAGS_USAGE } from './registry-flags.js';
 import { reportFacts } from './report-facts.js';
 
 export const CHECK_USAGE = `Usage: distroless-guard check -f PATH... [-R] [--policy FILE] [--namespace NS] [--namespace-labels NS=k=v,...]...
@@ -64,11 +63,8 @@ export async function runCheck(args: readonly string[], io: CommandIo): Promise<
       namespace: { type: 'string', short: 'n', default: 'default' },
       'namespace-labels': { type: 'string', multiple: true, default: [] },
       format: { type: 'string', default: 'table' },
-      offline: { type: 'boolean', default: false },
-      timeout: { type: 'string', default: '10m' },
-      concurrency: { type: 'string', default: '4' },
       help: { type: 'boolean', short: 'h', default: false },
-      ...REGISTRY_FLAGS,
+      ...BATCH_INSPECTION_FLAGS,
     },
     strict: true,
     allowPositionals: false,
@@ -79,11 +75,8 @@ export async function runCheck(args: readonly string[], io: CommandIo): Promise<
   }
   if (values.filename.length === 0) throw new UsageError('no manifests: give -f PATH (a file, a directory, or - for standard input)');
   const format = formatFlag(values.format);
-  const concurrency = positiveInteger('--concurrency', values.concurrency);
-  const timeoutMs = parseDuration(values.timeout);
+  const { concurrency, timeoutMs } = batchInspection(values);
   const namespaceLabels = usage(() => parseNamespaceLabels(values['namespace-labels']));
-  parseMirrors(values.mirror);
-  parseSize('--max-layer-size', values['max-layer-size']);
 
   const policies = new PolicyStore({ guardNamespace: GUARD_NAMESPACE });
   const policyText = values.policy === undefined ? DEFAULT_POLICY_YAML : await readPolicyText(resolve(io.cwd, values.policy), values.policy);
@@ -168,12 +161,6 @@ function formatFlag(value: string): Format {
   const format = FORMATS.find((f) => f === value);
   if (format === undefined) throw new UsageError(`--format ${value}: expected one of ${FORMATS.join(', ')}`);
   return format;
-}
-
-export function positiveInteger(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`${flag} ${value}: expected a whole number from 1 to 64`);
-  return n;
 }
 
 function usage<T>(parse: () => T): T {

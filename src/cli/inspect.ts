@@ -13,7 +13,7 @@ import { parseReference } from '../image/reference/reference.js';
 import { CredentialsError } from '../image/registry/credentials.js';
 import { EndpointError } from '../image/registry/endpoint.js';
 import { UsageError } from './io.js';
-import { parseMirrors, parseSize, REGISTRY_FLAGS, REGISTRY_FLAGS_USAGE, registryOptions } from './registry-flags.js';
+import { parseDuration, parseMirrors, parseSize, REGISTRY_FLAGS, REGISTRY_FLAGS_USAGE, registryOptions } from './registry-flags.js';
 
 export const INSPECT_USAGE = `Usage: distroless-guard inspect [--json] [--insecure-registry HOST]... [--mirror FROM=TO]... [--max-layer-size 16Gi]
                                [--timeout 60s] IMAGE
@@ -102,16 +102,6 @@ function parseInspectArgs(args: readonly string[]): InspectArgs | 'help' {
     timeoutMs: parseDuration(values.timeout),
     image: positionals[0] ?? '',
   };
-}
-
-/** "500ms", "60s", "2m", "1.5s"; a bare number is seconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (m === null) throw new UsageError(`--timeout ${text} is not a duration like 500ms, 60s or 2m`);
-  const n = Number(m[1]);
-  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
-  if (!(ms > 0) || ms > 3_600_000) throw new UsageError(`--timeout ${text} must be above 0 and at most 1h`);
-  return Math.round(ms);
 }
 
 /** The --json shape, keys in a fixed order. */

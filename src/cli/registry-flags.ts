@@ -47,3 +47,40 @@ export async function registryOptions(
     credentials: await loadDockerConfigLookup(env, signal),
   };
 }
+
+/** The flags of the commands that inspect many images (check, audit): the registry flags and the bounds of the run. */
+export const BATCH_INSPECTION_FLAGS = {
+  offline: { type: 'boolean' as const, default: false },
+  timeout: { type: 'string' as const, default: '10m' },
+  concurrency: { type: 'string' as const, default: '4' },
+  ...REGISTRY_FLAGS,
+};
+
+export interface BatchInspection {
+  readonly offline: boolean;
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+}
+
+/** Checks every batch-inspection flag before any I/O (a malformed one is a UsageError) and returns the bounds. */
+export function batchInspection(values: { offline: boolean; timeout: string; concurrency: string; mirror: readonly string[]; 'max-layer-size': string }): BatchInspection {
+  parseMirrors(values.mirror);
+  parseSize('--max-layer-size', values['max-layer-size']);
+  return { offline: values.offline, timeoutMs: parseDuration(values.timeout), concurrency: positiveInteger('--concurrency', values.concurrency) };
+}
+
+export function positiveInteger(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`${flag} ${value}: expected a whole number from 1 to 64`);
+  return n;
+}
+
+/** "500ms", "60s", "2m", "1.5s"; a bare number is seconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (m === null) throw new UsageError(`--timeout ${text} is not a duration like 500ms, 60s or 2m`);
+  const n = Number(m[1]);
+  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+  if (!(ms > 0) || ms > 3_600_000) throw new UsageError(`--timeout ${text} must be above 0 and at most 1h`);
+  return Math.round(ms);
+}

@@ -1,7 +1,7 @@
 /**
- * Streams a blob into a registry (one chunked PATCH, then PUT ?digest=) while hashing it, so a blob of gigabytes
- * costs the test process no more memory than one chunk. For the hostile images, whose layers are mostly repeats of
- * one small pre-compressed piece.
+ * Streams a blob into a registry (OCI distribution: POST an upload, one chunked PATCH, then PUT ?digest=) while
+ * hashing it, so a blob of gigabytes costs the process no more memory than one chunk. Used by the hostile images
+ * (layers that are mostly repeats of one small pre-compressed piece) and by the benchmarks' streamed layers.
  */
 import { createHash } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -13,7 +13,8 @@ export interface UploadedBlob {
   readonly size: number;
 }
 
-class HashTap extends Transform {
+/** Passes bytes through, counting and hashing them. */
+export class HashTap extends Transform {
   readonly hash = createHash('sha256');
   bytes = 0;
 
@@ -31,14 +32,16 @@ async function text(response: IncomingMessage): Promise<string> {
   return body;
 }
 
-/** Uploads the chunks of `source` as one blob of `repository` on `host` (no auth); returns its digest and size. */
-export async function uploadStream(host: string, repository: string, source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<UploadedBlob> {
+/**
+ * Runs `write(patch)` — a pipeline ending in the chunked PATCH request of a new upload of `repository` on `host`
+ * (no auth) — then commits the upload under the digest `tap` computed (the tap must see the blob's bytes).
+ */
+export async function streamUpload(host: string, repository: string, tap: HashTap, write: (patch: NodeJS.WritableStream) => Promise<void>): Promise<UploadedBlob> {
   const started = await fetch(`http://${host}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
   await started.arrayBuffer();
   const location = started.headers.get('location');
   if (started.status !== 202 || location === null) throw new Error(`start upload: ${started.status}`);
   const url = new URL(location, `http://${host}`);
-  const tap = new HashTap();
   const patch = httpRequest({
     host: url.hostname,
     port: url.port,
@@ -50,7 +53,7 @@ export async function uploadStream(host: string, repository: string, source: Ite
     patch.once('response', resolve);
     patch.once('error', reject);
   });
-  await pipeline(Readable.from(source, { objectMode: false }), tap, patch);
+  await write(patch);
   const response = await answered;
   const body = await text(response);
   const next = response.headers.location;
@@ -62,4 +65,10 @@ export async function uploadStream(host: string, repository: string, source: Ite
   const answer = await done.text();
   if (done.status !== 201) throw new Error(`PUT upload ${digest}: ${done.status} ${answer}`);
   return { digest, size: tap.bytes };
+}
+
+/** Uploads the chunks of `source` as one blob of `repository` on `host` (no auth); returns its digest and size. */
+export async function uploadStream(host: string, repository: string, source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<UploadedBlob> {
+  const tap = new HashTap();
+  return streamUpload(host, repository, tap, (patch) => pipeline(Readable.from(source, { objectMode: false }), tap, patch));
 }

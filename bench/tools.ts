@@ -1,0 +1,43 @@
+/** What both benchmarks need from the machine, and the shape of their PASS/FAIL rows. */
+import { execFileSync } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** One row of a benchmark's results table. */
+export interface Verdict {
+  readonly target: string;
+  readonly measured: string;
+  readonly goal: string;
+  readonly pass: boolean;
+}
+
+export function has(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Installs what is missing: the test dependencies (scripts/test-deps.sh) when any of `testCommands` is absent, and
+ * each of `aptPackages` (named after the command it provides) through apt-get, as root can here.
+ */
+export function ensureTools(testCommands: readonly string[], aptPackages: readonly string[], log: (line: string) => void): void {
+  if (testCommands.some((c) => !has(c))) {
+    log('installing test dependencies (scripts/test-deps.sh)…');
+    execFileSync('sh', [join(ROOT, 'scripts/test-deps.sh')], { stdio: 'inherit' });
+  }
+  for (const name of aptPackages.filter((p) => !has(p))) {
+    log(`installing ${name}…`);
+    const policy = execFileSync('apt-cache', ['policy', name], { encoding: 'utf8' });
+    if (!/Candidate: (?!\(none\))\S+/.test(policy)) execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', name], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  }
+}
