@@ -44,7 +44,7 @@ import { startRegistry, type TestRegistry } from '../test/support/registry.js';
 import { dir, exe, file } from '../test/support/tree.js';
 import { DISTROLESS_GROUP, DISTROLESS_OS_RELEASE, DISTROLESS_PASSWD } from '../test/support/rootfs.js';
 import { podReview, type PodImages } from './admission-pod.js';
-import { ensureTools, has, type Verdict } from './tools.js';
+import { ensureTools, has, reportResults, type Verdict } from './tools.js';
 import { fmtMs, median, table } from './measure.js';
 import type { PacerConfig, PacerResult } from './pacer.js';
 
@@ -559,7 +559,4 @@ try {
   untrackDir(work);
 }
 
-log('\n== Results');
-log(table(['target', 'measured (medians, same run)', 'goal', 'result'], verdicts.map((v) => [v.target, v.measured, v.goal, v.pass ? 'PASS' : 'FAIL'])));
-log(`total wall time ${((performance.now() - started) / 1000).toFixed(1)} s`);
-if (failed || verdicts.some((v) => !v.pass)) process.exitCode = 1;
+reportResults(verdicts, failed, started, log);

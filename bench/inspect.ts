@@ -30,7 +30,7 @@ import { trackDir, untrackDir } from '../test/support/cleanup.js';
 import { startRegistry, type TestRegistry } from '../test/support/registry.js';
 import { buildBenchImages, REPOSITORY, type BenchImages } from './images.js';
 import { MIB } from './content.js';
-import { ensureTools, has, type Verdict } from './tools.js';
+import { ensureTools, has, reportResults, type Verdict } from './tools.js';
 import { describe, fmtMs, mark, median, since, summarise, table, timed, type Sample, type Summary } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -466,7 +466,4 @@ try {
   untrackDir(work);
 }
 
-log('\n== Results');
-log(table(['target', 'measured (medians, same run)', 'goal', 'result'], verdicts.map((v) => [v.target, v.measured, v.goal, v.pass ? 'PASS' : 'FAIL'])));
-log(`total wall time ${((performance.now() - started) / 1000).toFixed(1)} s`);
-if (failed || verdicts.some((v) => !v.pass)) process.exitCode = 1;
+reportResults(verdicts, failed, started, log);

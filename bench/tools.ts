@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { table } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -40,4 +41,12 @@ export function ensureTools(testCommands: readonly string[], aptPackages: readon
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
   }
+}
+
+/** The closing results table of a benchmark; exit code 1 when it failed or any target was missed. */
+export function reportResults(verdicts: readonly Verdict[], failed: boolean, startedMs: number, log: (line: string) => void): void {
+  log('\n== Results');
+  log(table(['target', 'measured (medians, same run)', 'goal', 'result'], verdicts.map((v) => [v.target, v.measured, v.goal, v.pass ? 'PASS' : 'FAIL'])));
+  log(`total wall time ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
+  if (failed || verdicts.some((v) => !v.pass)) process.exitCode = 1;
 }
