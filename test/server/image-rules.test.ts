@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { podReview } from '../support/reviews.js';
-import { testRegistryWithImages, type SeededRegistry } from '../support/seeded.js';
-import { startTestServer, type TestServer } from '../support/serve-fixture.js';
+import { imageTestServer } from '../support/serve-fixture.js';
 
 /** The whole path: kube-apiserver's HTTPS call → policy → real registry → layer scan → rules → answer. */
 const POLICY = `apiVersion: distroless-guard.io/v1alpha1
@@ -20,31 +19,18 @@ spec:
 
 type Response = { allowed: boolean; status?: { message: string }; warnings?: string[] };
 
-let server: TestServer;
-let client: TestServer['client'];
-let registry: SeededRegistry;
-
-before(async () => {
-  registry = await testRegistryWithImages();
-  server = await startTestServer({ policy: POLICY, logLevel: 'warn' });
-  client = server.client;
-});
-
-after(async () => {
-  await server.close();
-  await registry.registry?.stop();
-});
+const fixture = imageTestServer(POLICY);
 
 async function review(image: string, securityContext?: object): Promise<Response> {
   const spec = { containers: [{ name: 'app', image, ...(securityContext ? { securityContext } : {}) }] };
-  const reply = await client.post('/validate?timeout=30s', JSON.stringify(podReview(spec, { namespace: 'shop' })));
+  const reply = await fixture.server().client.post('/validate?timeout=30s', JSON.stringify(podReview(spec, { namespace: 'shop' })));
   assert.equal(reply.status, 200, reply.body);
   return (reply.json as { response: Response }).response;
 }
 
 describe('image rules over real HTTPS against a real registry', () => {
   it('a Debian image is denied in production, naming the shell paths, the package managers and the root user', async () => {
-    const response = await review(registry.get('debian-full:12').ref);
+    const response = await review(fixture.registry().get('debian-full:12').ref);
     assert.equal(response.allowed, false);
     const message = response.status?.message ?? '';
     assert.match(message, /\[prod\/noShell\] container "app" \([^)]*debian-full:12\): image has a shell: [^.]*\/usr\/bin\/bash/);
@@ -53,25 +39,25 @@ describe('image rules over real HTTPS against a real registry', () => {
   });
 
   it('a distroless nonroot image is allowed with nothing to say', async () => {
-    const response = await review(registry.get('distroless-static:nonroot').ref);
+    const response = await review(fixture.registry().get('distroless-static:nonroot').ref);
     assert.deepEqual(response, { uid: 'b4f0c0de-1111-4e2d-9c1a-000000000001', allowed: true });
   });
 
   it('runAsNonRoot: true on an image with a named user is denied with the uid to set', async () => {
-    const response = await review(registry.get('distroless-named:nonroot').ref, { runAsNonRoot: true });
+    const response = await review(fixture.registry().get('distroless-named:nonroot').ref, { runAsNonRoot: true });
     assert.equal(response.allowed, false);
     assert.match(response.status?.message ?? '', /non-numeric user nonroot: kubelet cannot verify runAsNonRoot.*Fix: set runAsUser: 65532/);
   });
 
   it('a debug variant keeping its language entrypoint is recognised by content, not by tag', async () => {
-    const response = await review(registry.get('distroless-python:debug').pinned);
+    const response = await review(fixture.registry().get('distroless-python:debug').pinned);
     assert.equal(response.allowed, false);
     assert.match(response.status?.message ?? '', /\[prod\/noDebugTag\] .*debug variant by content/);
     assert.match(response.status?.message ?? '', /\[prod\/noShell\] .*\/busybox\/sh/);
   });
 
   it('an image the registry does not have is decided by failurePolicy Fail, saying what failed', async () => {
-    const response = await review(`${registry.host}/no-such/image:1`);
+    const response = await review(`${fixture.registry().host}/no-such/image:1`);
     assert.equal(response.allowed, false);
     assert.match(response.status?.message ?? '', /\[prod\/noShell\] .*could not inspect image: .*tag 1 of .*no-such\/image does not exist \(404\)/);
   });

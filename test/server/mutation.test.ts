@@ -8,8 +8,7 @@ import type { V1PodSpec } from '@kubernetes/client-node';
 import { apply_patch } from 'jsonpatch';
 import { kubernetesErrors } from '../support/kube-validation.js';
 import { admissionReview, decodePatch, objectOf } from '../support/reviews.js';
-import { testRegistryWithImages, type SeededRegistry } from '../support/seeded.js';
-import { startTestServer, type TestServer } from '../support/serve-fixture.js';
+import { imageTestServer } from '../support/serve-fixture.js';
 
 const POLICY = `apiVersion: distroless-guard.io/v1alpha1
 kind: DistrolessPolicy
@@ -35,23 +34,10 @@ interface Response {
   readonly warnings?: readonly string[];
 }
 
-let server: TestServer;
-let client: TestServer['client'];
-let registry: SeededRegistry;
-
-before(async () => {
-  registry = await testRegistryWithImages();
-  server = await startTestServer({ policy: POLICY, logLevel: 'warn' });
-  client = server.client;
-});
-
-after(async () => {
-  await server.close();
-  await registry.registry?.stop();
-});
+const fixture = imageTestServer(POLICY);
 
 async function post(path: '/mutate' | '/validate', object: unknown): Promise<Response> {
-  const reply = await client.post(`${path}?timeout=30s`, JSON.stringify(admissionReview('Deployment', object, { namespace: 'shop' })));
+  const reply = await fixture.server().client.post(`${path}?timeout=30s`, JSON.stringify(admissionReview('Deployment', object, { namespace: 'shop' })));
   assert.equal(reply.status, 200, reply.body);
   return (reply.json as { response: Response }).response;
 }
@@ -60,8 +46,8 @@ type Deployment = { spec: { template: { spec: V1PodSpec } } };
 
 describe('mutation over real HTTPS against a real registry', () => {
   it('a named-user distroless image is pinned and given runAsUser 65532; a Debian image beside it is pinned, then refused by /validate naming its shells', async () => {
-    const named = registry.get('distroless-named:nonroot');
-    const debian = registry.get('debian-full:12');
+    const named = fixture.registry().get('distroless-named:nonroot');
+    const debian = fixture.registry().get('debian-full:12');
     const deployment = objectOf('Deployment', 'web', { containers: [{ name: 'api', image: named.ref }, { name: 'tools', image: debian.ref }] });
 
     const mutated = await post('/mutate', deployment);
@@ -91,7 +77,7 @@ describe('mutation over real HTTPS against a real registry', () => {
   });
 
   it('the mutated named-user Deployment alone passes /validate', async () => {
-    const named = registry.get('distroless-named:nonroot');
+    const named = fixture.registry().get('distroless-named:nonroot');
     const deployment = objectOf('Deployment', 'web', { containers: [{ name: 'api', image: named.ref }] });
     const patched = apply_patch(structuredClone(deployment), decodePatch(await post('/mutate', deployment))) as Deployment;
     assert.equal(patched.spec.template.spec.containers[0]?.image, `${named.ref}@${named.digest}`);
@@ -101,7 +87,7 @@ describe('mutation over real HTTPS against a real registry', () => {
   });
 
   it('without the uid, the same image with runAsNonRoot: true is what kubelet would refuse, and /validate says so', async () => {
-    const named = registry.get('distroless-named:nonroot');
+    const named = fixture.registry().get('distroless-named:nonroot');
     const deployment = objectOf('Deployment', 'web', { containers: [{ name: 'api', image: named.ref, securityContext: HARDENED }] });
     const validated = await post('/validate', deployment);
     assert.equal(validated.allowed, false);
@@ -109,7 +95,7 @@ describe('mutation over real HTTPS against a real registry', () => {
   });
 
   it('a scratch-style image without /tmp gets an emptyDir mounted there', async () => {
-    const scratch = registry.get('numeric-user-group:latest');
+    const scratch = fixture.registry().get('numeric-user-group:latest');
     const deployment = objectOf('Deployment', 'web', { containers: [{ name: 'server', image: scratch.ref }] });
     const patch = decodePatch(await post('/mutate', deployment));
     assert.deepEqual(patch, [

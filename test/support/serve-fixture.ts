@@ -2,8 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { after, before } from 'node:test';
 import { startServe, type ServeHandle } from '../../src/cli/serve.js';
 import { apiserverClient } from './https-client.js';
+import { testRegistryWithImages, type SeededRegistry } from './seeded.js';
 
 export interface TestServer {
   readonly serve: ServeHandle;
@@ -52,4 +54,26 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * For a test file judging real images: registers before/after hooks that start the seeded test registry
+ * (test/support/seeded.ts) and a server under `policy`, and stop them.
+ */
+export function imageTestServer(policy: string): { server(): TestServer; registry(): SeededRegistry } {
+  let server: TestServer | undefined;
+  let registry: SeededRegistry | undefined;
+  before(async () => {
+    registry = await testRegistryWithImages();
+    server = await startTestServer({ policy, logLevel: 'warn' });
+  });
+  after(async () => {
+    await server?.close();
+    await registry?.registry?.stop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('imageTestServer: used before its before() hook ran');
+    return value;
+  };
+  return { server: () => started(server), registry: () => started(registry) };
 }
