@@ -9,7 +9,7 @@ import { startPolicySource } from './policy-source.js';
 import { watchNamespaces, type WatchedNamespaces } from '../kube/namespace-watch.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createImageInspector } from '../image/inspector.js';
-import { kubeCaBundleClient, startCaBundleReconciler, type CaBundleReconciler } from '../kube/ca-bundle.js';
+import { kubeCaBundleClient, startCaBundleReconciler, type CaBundleReconciler, type CaBundleRound } from '../kube/ca-bundle.js';
 import { kubeNamespaces } from '../kube/namespaces.js';
 import { kubePullSecrets } from '../kube/pull-secrets.js';
 import { noInspection } from '../review/facts-source.js';
@@ -235,6 +235,12 @@ function startCaBundle(
   // replica unready at once (which would leave the Service without endpoints).
   const check = observe.readiness.register('ca-bundle', 'the webhook configurations caBundle is not checked yet');
   let inPlace = false;
+  const countResults = (results: CaBundleRound['results']): void => {
+    for (const { ref, result } of results) {
+      observe.metrics.caBundlePatches.inc({ configuration: ref.kind, result });
+      if (result === 'patched') log.info({ configuration: `${ref.kind}/${ref.name}` }, 'caBundle patched');
+    }
+  };
   const reconciler = startCaBundleReconciler({
     client: kubeCaBundleClient(kubeConfig),
     configurations: [
@@ -246,14 +252,12 @@ function startCaBundle(
     onRound: (round) => {
       switch (round.kind) {
         case 'ok':
-          for (const { ref, result } of round.results) {
-            observe.metrics.caBundlePatches.inc({ configuration: ref.kind, result });
-            if (result === 'patched') log.info({ configuration: `${ref.kind}/${ref.name}` }, 'caBundle patched');
-          }
+          countResults(round.results);
           inPlace = true;
           check.ready();
           return;
         case 'error': {
+          countResults(round.results);
           const error = round.error instanceof Error ? round.error.message : String(round.error);
           if (round.ref) observe.metrics.caBundlePatches.inc({ configuration: round.ref.kind, result: 'error' });
           log.error({ error }, 'cannot reconcile the webhook configurations caBundle');

@@ -50,6 +50,30 @@ describe('startCaBundleReconciler', () => {
     }
   });
 
+  it('a round that fails part-way reports the patches it made before the failure', async () => {
+    const rounds: CaBundleRound[] = [];
+    const validating = { kind: 'ValidatingWebhookConfiguration', name: 'g' } as const;
+    const mutating = { kind: 'MutatingWebhookConfiguration', name: 'g' } as const;
+    const reconciler = startCaBundleReconciler({
+      client: {
+        async reconcile(ref) {
+          if (ref.kind === 'MutatingWebhookConfiguration') throw new Error('HTTP 503');
+          return 'patched';
+        },
+      },
+      configurations: [validating, mutating],
+      readCa: async () => Buffer.from('CA'),
+      retryMs: 1_000,
+      onRound: (r) => rounds.push(r),
+    });
+    while (rounds.length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    reconciler.stop();
+    const round = rounds[0];
+    assert.equal(round?.kind, 'error');
+    assert.deepEqual(round?.results, [{ ref: validating, result: 'patched' }]);
+    assert.deepEqual(round?.kind === 'error' ? round.ref : undefined, mutating);
+  });
+
   it('a CA file that cannot be read is a failed round', async () => {
     const rounds: CaBundleRound[] = [];
     const reconciler = startCaBundleReconciler({

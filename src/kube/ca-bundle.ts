@@ -83,7 +83,8 @@ export interface CaBundleReconcilerOptions {
 
 export type CaBundleRound =
   | { readonly kind: 'ok'; readonly results: ReadonlyArray<{ readonly ref: WebhookConfigurationRef; readonly result: CaBundleResult }> }
-  | { readonly kind: 'error'; readonly error: unknown; readonly ref?: WebhookConfigurationRef };
+  /** `results`: the configurations reconciled in this round before the failure (their patches did happen). */
+  | { readonly kind: 'error'; readonly error: unknown; readonly ref?: WebhookConfigurationRef; readonly results: ReadonlyArray<{ readonly ref: WebhookConfigurationRef; readonly result: CaBundleResult }> };
 
 export interface CaBundleReconciler {
   /** Resolves after the first successful round (or never, if none succeeds: see readiness). */
@@ -110,16 +111,16 @@ export function startCaBundleReconciler(options: CaBundleReconcilerOptions): CaB
 
   async function round(): Promise<void> {
     let ref: WebhookConfigurationRef | undefined;
+    const results: Array<{ ref: WebhookConfigurationRef; result: CaBundleResult }> = [];
     try {
       const caBundle = (await options.readCa()).toString('base64');
-      const results: Array<{ ref: WebhookConfigurationRef; result: CaBundleResult }> = [];
       for (ref of options.configurations) results.push({ ref, result: await options.client.reconcile(ref, caBundle, AbortSignal.timeout(callTimeoutMs)) });
       options.onRound({ kind: 'ok', results });
       markFirst();
       retryMs = firstRetryMs;
       schedule(intervalMs);
     } catch (error) {
-      options.onRound(ref ? { kind: 'error', error, ref } : { kind: 'error', error });
+      options.onRound(ref ? { kind: 'error', error, ref, results } : { kind: 'error', error, results });
       schedule(Math.min(retryMs, intervalMs));
       retryMs = Math.min(retryMs * 2, intervalMs);
     }
