@@ -28,23 +28,23 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RUNTIME_ENV, RUNTIME_NODE_FLAGS } from '../src/cli/runtime-flags.js';
 import { DEFAULT_POLICY_YAML } from '../src/policy/default-policy.js';
 import { ensureDevCertificates } from '../src/server/tls/dev-certificates.js';
-import { trackChild, trackDir, untrackDir } from '../test/support/cleanup.js';
+import { trackChild } from '../test/support/cleanup.js';
 import { SERVICE_DNS_NAME } from '../test/support/https-client.js';
 import { buildImage, buildLayer, pushImage, type BuiltLayer } from '../test/support/image-builder.js';
 import { createRegistryClient } from '../test/support/registry-client.js';
-import { startRegistry, type TestRegistry } from '../test/support/registry.js';
+import type { TestRegistry } from '../test/support/registry.js';
 import { dir, exe, file } from '../test/support/tree.js';
 import { DISTROLESS_GROUP, DISTROLESS_OS_RELEASE, DISTROLESS_PASSWD } from '../test/support/rootfs.js';
 import { podReview, type PodImages } from './admission-pod.js';
-import { ensureTools, has, reportResults, type Verdict } from './tools.js';
+import { ensureTools, has, runBenchmark, type Verdict } from './tools.js';
 import { fmtMs, median, table } from './measure.js';
 import type { PacerConfig, PacerResult } from './pacer.js';
 
@@ -66,7 +66,6 @@ const P99_TARGET_MS = 5;
 const WEBHOOK_TIMEOUT_MS = 10_000;
 const SOAK_GROWTH_LIMIT = 0.1;
 
-const started = performance.now();
 const log = (line = ''): void => console.log(line);
 
 const verdicts: Verdict[] = [];
@@ -536,11 +535,7 @@ async function soak(registry: TestRegistry, images: Images, work: string, certs:
 // ---------------------------------------------------------------------------------------------------------------
 
 ensureTools(['docker-registry', 'htpasswd'], ['wrk'], log);
-const work = mkdtempSync(join(tmpdir(), 'dg-bench-admission-'));
-trackDir(work);
-const registry = await startRegistry();
-let failed = false;
-try {
+await runBenchmark('dg-bench-admission-', verdicts, log, async (work, registry) => {
   log(`distroless-guard admission benchmark — node ${process.version}, ${availableParallelism()} cores, rounds ${ROUNDS}, wrk ${DURATION_S} s per run, registry ${registry.host} (through the counting proxy)`);
   const certs = await ensureDevCertificates(join(work, 'certs'), 'distroless-guard', 'distroless-guard');
   const t0 = performance.now();
@@ -550,13 +545,4 @@ try {
   if (!SKIP.has('2')) await burst(registry, images, work, certs);
   log('\n== 3. cold inspection: see bench/inspect.ts (npm run bench): time-to-facts against raw fetch+gunzip and skopeo copy + tar -t');
   if (!SKIP.has('4')) await soak(registry, images, work, certs);
-} catch (error) {
-  failed = true;
-  console.error(error);
-} finally {
-  await registry.stop();
-  rmSync(work, { recursive: true, force: true });
-  untrackDir(work);
-}
-
-reportResults(verdicts, failed, started, log);
+});

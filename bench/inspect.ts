@@ -13,7 +13,6 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -26,11 +25,10 @@ import { RUNTIME_ENV, RUNTIME_NODE_FLAGS } from '../src/cli/runtime-flags.js';
 import { createImageInspector, type GuardImageInspector } from '../src/image/inspector.js';
 import { indexLayer } from '../src/image/layers/index-layer.js';
 import type { ImageFacts } from '../src/image/facts/types.js';
-import { trackDir, untrackDir } from '../test/support/cleanup.js';
-import { startRegistry, type TestRegistry } from '../test/support/registry.js';
+import type { TestRegistry } from '../test/support/registry.js';
 import { buildBenchImages, REPOSITORY, type BenchImages } from './images.js';
 import { MIB } from './content.js';
-import { ensureTools, has, reportResults, type Verdict } from './tools.js';
+import { ensureTools, has, runBenchmark, type Verdict } from './tools.js';
 import { describe, fmtMs, mark, median, since, summarise, table, timed, type Sample, type Summary } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,7 +41,6 @@ const BIG_CHUNK = 128 * 1024;
 const RSS_DIAG_FLAGS: readonly string[] = [];
 const RSS_DIAG = process.env['BENCH_RSS_DIAG'] !== '0';
 
-const started = performance.now();
 const log = (line = ''): void => console.log(line);
 const signal = (): AbortSignal => AbortSignal.timeout(180_000);
 
@@ -442,11 +439,7 @@ async function target5(host: string, images: BenchImages): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------------
 
 ensureTools(['docker-registry', 'zstd'], ['skopeo'], log);
-const work = mkdtempSync(join(tmpdir(), 'dg-bench-'));
-trackDir(work);
-const registry = await startRegistry();
-let failed = false;
-try {
+await runBenchmark('dg-bench-', verdicts, log, async (work, registry) => {
   log(`distroless-guard inspection benchmark — node ${process.version}, ${process.env['BENCH_REPS'] === undefined ? '' : `BENCH_REPS=${REPS}, `}registry ${registry.directHost} (timed runs direct, counts through proxy ${registry.host})`);
   log('building and pushing images (streamed)…');
   const t0 = performance.now();
@@ -457,13 +450,4 @@ try {
   await target2(registry.directHost, images, work, registry);
   await target3and4(registry.directHost, images, registry);
   await target5(registry.directHost, images);
-} catch (error) {
-  failed = true;
-  console.error(error);
-} finally {
-  await registry.stop();
-  rmSync(work, { recursive: true, force: true });
-  untrackDir(work);
-}
-
-reportResults(verdicts, failed, started, log);
+});

@@ -1,7 +1,11 @@
 /** What both benchmarks need from the machine, and the shape of their PASS/FAIL rows. */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { trackDir, untrackDir } from '../test/support/cleanup.js';
+import { startRegistry, type TestRegistry } from '../test/support/registry.js';
 import { table } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,4 +53,32 @@ export function reportResults(verdicts: readonly Verdict[], failed: boolean, sta
   log(table(['target', 'measured (medians, same run)', 'goal', 'result'], verdicts.map((v) => [v.target, v.measured, v.goal, v.pass ? 'PASS' : 'FAIL'])));
   log(`total wall time ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
   if (failed || verdicts.some((v) => !v.pass)) process.exitCode = 1;
+}
+
+/**
+ * The frame of a benchmark: a scratch directory and a real registry for `body`, both removed afterwards whatever
+ * happens; then the results table (exit code 1 when `body` threw or a target was missed).
+ */
+export async function runBenchmark(
+  scratchPrefix: string,
+  verdicts: readonly Verdict[],
+  log: (line: string) => void,
+  body: (work: string, registry: TestRegistry) => Promise<void>,
+): Promise<void> {
+  const started = performance.now();
+  const work = mkdtempSync(join(tmpdir(), scratchPrefix));
+  trackDir(work);
+  const registry = await startRegistry();
+  let failed = false;
+  try {
+    await body(work, registry);
+  } catch (error) {
+    failed = true;
+    console.error(error);
+  } finally {
+    await registry.stop();
+    rmSync(work, { recursive: true, force: true });
+    untrackDir(work);
+  }
+  reportResults(verdicts, failed, started, log);
 }

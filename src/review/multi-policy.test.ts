@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { admissionReview, objectOf } from '../../test/support/reviews.js';
+import { admissionReview, imageFacts, objectOf } from '../../test/support/reviews.js';
 import { decodeAdmissionReview } from '../admission/decode.js';
 import type { ImageFacts } from '../image/facts/types.js';
 import { compilePolicies } from '../policy/compile.js';
@@ -26,7 +26,6 @@ const named = (name: string) => {
 };
 const policies = compilePolicies([named('prod-strict'), named('everywhere-audit')], { guardNamespace: 'distroless-guard' });
 
-const base: ImageFacts = { image: '', digest: `sha256:${'a'.repeat(64)}`, shells: [], packageManagers: [], user: { configured: '65532', uid: 65532, gid: 65532, name: 'nonroot' }, nonRoot: true, hasTmpDir: true, debugVariant: false, distroless: true, base: null, platforms: [] };
 const FACTS: Record<string, Partial<ImageFacts>> = {
   'shop/web:2.1': { shells: ['/bin/sh'], distroless: false },
   'shop/api:1': {},
@@ -35,7 +34,7 @@ const FACTS: Record<string, Partial<ImageFacts>> = {
 };
 const facts: FactsSource = async ({ image }) => {
   const partial = FACTS[image];
-  return partial ? { kind: 'known', facts: { ...base, ...partial, image } } : { kind: 'unavailable', reason: 'not in the test' };
+  return partial ? { kind: 'known', facts: imageFacts(image, 'a', partial) } : { kind: 'unavailable', reason: 'not in the test' };
 };
 const namespaces = staticNamespaces({
   shop: { environment: 'production', team: 'web' },

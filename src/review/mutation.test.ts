@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import type { V1PodSpec } from '@kubernetes/client-node';
 import { apply_patch } from 'jsonpatch';
 import { kubernetesErrors } from '../../test/support/kube-validation.js';
-import { admissionReview, objectOf, type PodSpecInput, type ReviewOptions } from '../../test/support/reviews.js';
+import { admissionReview, imageFacts, objectOf, type PodSpecInput, type ReviewOptions } from '../../test/support/reviews.js';
 import { decodeAdmissionReview } from '../admission/decode.js';
 import type { ContainerIdentity } from '../decision/finding.js';
 import { warning } from '../decision/verdict.js';
@@ -20,7 +20,6 @@ import { staticNamespaces } from './namespaces.js';
 import { mutate, validate, type ReviewDependencies } from './review.js';
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
-const NONROOT: ImageUser = { configured: '65532', uid: 65532, gid: 65532, name: 'nonroot' };
 const ROOT: ImageUser = { configured: '0', uid: 0, gid: 0, name: 'root' };
 
 /** Images as the inspector would describe them (only what mutation and the rules read differs between them). */
@@ -35,31 +34,14 @@ const IMAGES = {
   down: 'registry.example/shop/down:1',
 } as const;
 
-function facts(image: string, digestChar: string, partial: Partial<ImageFacts>): ImageFacts {
-  return {
-    image,
-    digest: digest(digestChar),
-    shells: [],
-    packageManagers: [],
-    user: NONROOT,
-    nonRoot: true,
-    hasTmpDir: true,
-    debugVariant: false,
-    distroless: true,
-    base: 'Distroless',
-    platforms: [],
-    ...partial,
-  };
-}
-
 const FACTS: ReadonlyMap<string, ImageFacts> = new Map([
-  [IMAGES.named, facts(IMAGES.named, 'a', { user: { configured: 'nonroot', uid: 65532, gid: 65532, name: 'nonroot' } })],
-  [IMAGES.numeric, facts(IMAGES.numeric, 'b', {})],
-  [IMAGES.root, facts(IMAGES.root, 'c', { user: ROOT, nonRoot: false })],
-  [IMAGES.scratch, facts(IMAGES.scratch, 'd', { user: { configured: '10001:10001', uid: 10001, gid: 10001, name: null }, hasTmpDir: false, base: null })],
-  [IMAGES.unresolvable, facts(IMAGES.unresolvable, 'e', { user: { configured: 'app', uid: null, gid: null, name: 'app' }, nonRoot: null })],
-  [IMAGES.tools, facts(IMAGES.tools, 'f', { shells: ['/usr/bin/dash', '/usr/bin/sh'], distroless: false })],
-  [IMAGES.rootTools, facts(IMAGES.rootTools, '1', { shells: ['/usr/bin/dash', '/usr/bin/sh'], distroless: false, user: ROOT, nonRoot: false })],
+  [IMAGES.named, imageFacts(IMAGES.named, 'a', { user: { configured: 'nonroot', uid: 65532, gid: 65532, name: 'nonroot' } })],
+  [IMAGES.numeric, imageFacts(IMAGES.numeric, 'b', {})],
+  [IMAGES.root, imageFacts(IMAGES.root, 'c', { user: ROOT, nonRoot: false })],
+  [IMAGES.scratch, imageFacts(IMAGES.scratch, 'd', { user: { configured: '10001:10001', uid: 10001, gid: 10001, name: null }, hasTmpDir: false, base: null })],
+  [IMAGES.unresolvable, imageFacts(IMAGES.unresolvable, 'e', { user: { configured: 'app', uid: null, gid: null, name: 'app' }, nonRoot: null })],
+  [IMAGES.tools, imageFacts(IMAGES.tools, 'f', { shells: ['/usr/bin/dash', '/usr/bin/sh'], distroless: false })],
+  [IMAGES.rootTools, imageFacts(IMAGES.rootTools, '1', { shells: ['/usr/bin/dash', '/usr/bin/sh'], distroless: false, user: ROOT, nonRoot: false })],
 ]);
 const pinned = (image: keyof typeof IMAGES): string => `${IMAGES[image]}@${FACTS.get(IMAGES[image])?.digest}`;
 

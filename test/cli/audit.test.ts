@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { main } from '../../src/cli/main.js';
@@ -17,24 +16,12 @@ import { declareCollections, EXPECTED, PATHS, populateCluster } from '../support
 import { CATALOG, seedImages, type SeededCatalog } from '../support/images.js';
 import { schemaErrors } from '../support/json-schemas.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { textSink } from '../support/text-sink.js';
 
 interface Run {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
-}
-
-function sink(): { stream: Writable; text: () => string } {
-  let text = '';
-  return {
-    stream: new Writable({
-      write(chunk: Buffer | string, _enc, done) {
-        text += chunk.toString();
-        done();
-      },
-    }),
-    text: () => text,
-  };
 }
 
 let registry: TestRegistry;
@@ -44,8 +31,8 @@ let dir: string;
 let kubeconfig: string;
 
 async function audit(args: readonly string[], config = kubeconfig): Promise<Run> {
-  const out = sink();
-  const err = sink();
+  const out = textSink();
+  const err = textSink();
   const code = await main(['audit', '--kubeconfig', config, ...args], { stdout: out.stream, stderr: err.stream, env: { HOME: '/nonexistent' }, cwd: dir });
   return { code, stdout: out.text(), stderr: err.text() };
 }

@@ -7,13 +7,14 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import type { CheckReport } from '../../src/report/check-report.js';
 import type { SarifLog } from '../../src/report/render-sarif.js';
 import { schemaErrors } from '../support/json-schemas.js';
 import { testRegistryWithImages, type SeededRegistry } from '../support/seeded.js';
+import { textSink } from '../support/text-sink.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/manifests');
 const LAUNCHER = resolve(import.meta.dirname, '../../bin/distroless-guard');
@@ -24,21 +25,9 @@ interface Run {
   readonly stderr: string;
 }
 
-function sink(isTTY = false): { stream: Writable; text: () => string } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  Object.assign(stream, { isTTY });
-  return { stream, text: () => text };
-}
-
 async function check(args: readonly string[], options: { stdin?: string; tty?: boolean } = {}): Promise<Run> {
-  const out = sink();
-  const err = sink(options.tty ?? false);
+  const out = textSink();
+  const err = textSink(options.tty ?? false);
   const code = await main(['check', ...args], {
     stdout: out.stream,
     stderr: err.stream,

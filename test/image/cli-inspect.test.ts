@@ -3,28 +3,15 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { runInspect } from '../../src/cli/inspect.js';
 import { CATALOG, seedImages, type SeededCatalog } from '../support/images.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
-
-function sink(): { stream: Writable; text: () => string } {
-  let text = '';
-  return {
-    stream: new Writable({
-      write(chunk: Buffer | string, _enc, done) {
-        text += chunk.toString();
-        done();
-      },
-    }),
-    text: () => text,
-  };
-}
+import { textSink } from '../support/text-sink.js';
 
 async function run(args: string[], env: NodeJS.ProcessEnv = { HOME: '/nonexistent' }): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = sink();
-  const err = sink();
+  const out = textSink();
+  const err = textSink();
   const code = await runInspect(args, { stdout: out.stream, stderr: err.stream, env });
   return { code, stdout: out.text(), stderr: err.text() };
 }

@@ -5,8 +5,11 @@
  */
 import { gzipSync } from 'node:zlib';
 
-/** A 512-byte ustar header, written by hand: what tar-stream's pack would refuse or fix. */
-export function rawHeader(name: string, typeflag: string, size: number, linkname = ''): Buffer {
+/**
+ * A 512-byte ustar header written by hand, for what tar-stream's pack cannot write (GNU long names: `gnu`) or
+ * would refuse or fix (bad sizes, global PAX headers).
+ */
+export function rawHeader(name: string, typeflag: string, size: number, options: { linkname?: string; gnu?: boolean } = {}): Buffer {
   const block = Buffer.alloc(512);
   block.write(name.slice(0, 100), 0);
   block.write('0000755\0', 100);
@@ -15,8 +18,8 @@ export function rawHeader(name: string, typeflag: string, size: number, linkname
   block.write(size.toString(8).padStart(11, '0') + '\0', 124);
   block.write('14552031200\0', 136);
   block.write(typeflag, 156);
-  block.write(linkname.slice(0, 100), 157);
-  block.write('ustar\u000000', 257);
+  block.write((options.linkname ?? '').slice(0, 100), 157);
+  block.write(options.gnu === true ? 'ustar  \0' : 'ustar\u000000', 257);
   block.fill(' ', 148, 156);
   let sum = 0;
   for (const byte of block) sum += byte;
@@ -24,7 +27,8 @@ export function rawHeader(name: string, typeflag: string, size: number, linkname
   return block;
 }
 
-const padded = (data: Buffer): Buffer => Buffer.concat([data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
+/** `data` padded with zeros to whole 512-byte tar blocks. */
+export const padded = (data: Buffer): Buffer => Buffer.concat([data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
 /** The end-of-archive marker, as its own member. */
 const END = gzipSync(Buffer.alloc(1024));
 

@@ -1,4 +1,5 @@
 import type { V1Container, V1PodSecurityContext, V1Volume } from '@kubernetes/client-node';
+import type { ImageFacts } from '../../src/image/facts/types.js';
 
 /** Builders of AdmissionReview bodies shaped as kube-apiserver sends them. */
 
@@ -98,4 +99,25 @@ export function podReview(spec: PodSpecInput, options: ReviewOptions = {}): Reco
 /** The patch of an AdmissionReview response, decoded. */
 export function decodePatch(response: { patch?: string }): unknown[] {
   return response.patch ? (JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8')) as unknown[]) : [];
+}
+
+/**
+ * In-memory facts for rule and mutation tables: a distroless image running as nonroot (65532) with /tmp, digest
+ * `sha256:<digestChar × 64>`, overridden by `partial`.
+ */
+export function imageFacts(image: string, digestChar: string, partial: Partial<ImageFacts> = {}): ImageFacts {
+  return {
+    image,
+    digest: `sha256:${digestChar.repeat(64)}`,
+    shells: [],
+    packageManagers: [],
+    user: { configured: '65532', uid: 65532, gid: 65532, name: 'nonroot' },
+    nonRoot: true,
+    hasTmpDir: true,
+    debugVariant: false,
+    distroless: true,
+    base: 'Distroless',
+    platforms: [],
+    ...partial,
+  };
 }

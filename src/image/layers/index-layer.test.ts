@@ -6,6 +6,7 @@ import { pack, type Header } from 'tar-stream';
 import { LayerIndexError, type LayerIndexErrorCode } from './errors.js';
 import { indexLayer, type IndexLayerOptions } from './index-layer.js';
 import type { LayerIndex } from './types.js';
+import { padded, rawHeader } from '../../../test/support/hostile-layers.js';
 
 const OCI_TAR = 'application/vnd.oci.image.layer.v1.tar';
 const OCI_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip';
@@ -30,29 +31,6 @@ const file = (name: string, body = '', mode = 0o644): TarEntry => ({ header: { n
 const dir = (name: string, mode = 0o755): TarEntry => ({ header: { name, mode, type: 'directory' } });
 const symlink = (name: string, linkname: string): TarEntry => ({ header: { name, mode: 0o777, type: 'symlink', linkname } });
 const hardlink = (name: string, linkname: string): TarEntry => ({ header: { name, mode: 0o755, type: 'link', linkname } });
-
-/** A raw 512-byte header, for what tar-stream's pack cannot write (GNU long names) or would fix (bad sizes). */
-function rawHeader(name: string, typeflag: string, size: number, options: { linkname?: string; gnu?: boolean } = {}): Buffer {
-  const block = Buffer.alloc(512);
-  block.write(name.slice(0, 100), 0);
-  block.write('0000755\0', 100);
-  block.write('0000000\0', 108);
-  block.write('0000000\0', 116);
-  block.write(size.toString(8).padStart(11, '0') + '\0', 124);
-  block.write('00000000000\0', 136);
-  block.write(typeflag, 156);
-  block.write((options.linkname ?? '').slice(0, 100), 157);
-  block.write(options.gnu === true ? 'ustar  \0' : 'ustar\u000000', 257);
-  block.fill(' ', 148, 156);
-  let sum = 0;
-  for (const byte of block) sum += byte;
-  block.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-  return block;
-}
-
-function padded(data: Buffer): Buffer {
-  return Buffer.concat([data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
-}
 
 /** GNU tar's `././@LongLink` records (type L for the name, K for the link target) before the real header. */
 function gnuLongLinkTar(name: string, linkname: string): Buffer {
