@@ -18,7 +18,7 @@ export function isJsonObject(value: unknown): value is JsonObject {
 /** Parses a raw request body into an AdmissionRequest, or throws AdmissionDecodeError saying what is wrong. */
 export function decodeAdmissionReview(body: Buffer | string): AdmissionRequest {
   const text = typeof body === 'string' ? body : body.toString('utf8');
-  if (text.trim() === '') throw new AdmissionDecodeError('request body is empty: expected an AdmissionReview');
+  if (/^\s*$/.test(text)) throw new AdmissionDecodeError('request body is empty: expected an AdmissionReview');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -55,7 +55,7 @@ export function planContainer(input: ContainerMutationInput): ContainerMutation 
   const skipped: string[] = [];
 
   if (settings.harden) {
-    const hardening = planHardening(spec, target, { allowRoot: input.allowRoot === true });
+    const hardening = planHardening(spec, target, { allowRoot: input.allowRoot === true, security });
     Object.assign(securityContext, hardening.fields);
     notes.push(...hardening.conflicts.map(kept));
   }

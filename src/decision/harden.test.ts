@@ -6,7 +6,7 @@ import { kubernetesErrors } from '../../test/support/kube-validation.js';
 import { podTargetOf } from '../workload/targets.js';
 import { decodeAdmissionReview } from '../admission/decode.js';
 import { admissionReview, objectOf, type PodSpecInput } from '../../test/support/reviews.js';
-import { planHardening } from './harden.js';
+import { planHardening, securityContextOperations } from './harden.js';
 
 const HARDENED = { runAsNonRoot: true, allowPrivilegeEscalation: false, seccompProfile: { type: 'RuntimeDefault' }, capabilities: { drop: ['ALL'] } };
 
@@ -104,8 +104,12 @@ function plan(kind: 'Pod' | 'Deployment' | 'CronJob', object: Record<string, unk
   const targets = podTargetOf(decodeAdmissionReview(JSON.stringify(admissionReview(kind, object))));
   assert.equal(targets.kind, 'targets');
   if (targets.kind !== 'targets') throw new Error('unreachable');
-  const plans = targets.target.containers.map((c) => planHardening(targets.target.spec, c));
-  return { spec: targets.target.spec, ops: plans.flatMap((p) => p.operations), conflicts: plans.flatMap((p) => p.conflicts) };
+  const plans = targets.target.containers.map((c) => ({ container: c, plan: planHardening(targets.target.spec, c) }));
+  return {
+    spec: targets.target.spec,
+    ops: plans.flatMap(({ container, plan }) => securityContextOperations(container.path, container.container.securityContext, plan.fields)),
+    conflicts: plans.flatMap(({ plan }) => plan.conflicts),
+  };
 }
 
 function specAt(object: Record<string, unknown>, kind: string): V1PodSpec {

@@ -1,14 +1,11 @@
 import type { V1PodSpec } from '@kubernetes/client-node';
 import { patchOps, type JsonPatchOperation, type PointerSegment } from '../shared/json-patch.js';
-import { effectiveSecurity, normaliseCapability } from '../workload/security-context.js';
+import { effectiveSecurity, normaliseCapability, type EffectiveSecurity } from '../workload/security-context.js';
 import type { ContainerTarget } from '../workload/targets.js';
 
 export interface HardeningPlan {
   /** The securityContext fields to add, in a fixed order. */
   readonly fields: Readonly<Record<string, unknown>>;
-  readonly operations: readonly JsonPatchOperation[];
-  /** Human descriptions of what the operations set, e.g. "runAsNonRoot: true". */
-  readonly changes: readonly string[];
   /** Explicit user choices that contradict hardening: reported, never overwritten. */
   readonly conflicts: readonly string[];
 }
@@ -20,11 +17,13 @@ export interface HardeningPlan {
  * Windows pods (spec.os.name: windows). `allowRoot` (an injected init container a policy lets run as root) leaves
  * runAsNonRoot alone, since kubelet would refuse to start a root image under it.
  */
-export function planHardening(spec: V1PodSpec, target: ContainerTarget, options: { readonly allowRoot?: boolean } = {}): HardeningPlan {
-  const security = effectiveSecurity(spec, target.container);
-  const own = target.container.securityContext ?? undefined;
+export function planHardening(
+  spec: V1PodSpec,
+  target: ContainerTarget,
+  options: { readonly allowRoot?: boolean; readonly security?: EffectiveSecurity } = {},
+): HardeningPlan {
+  const security = options.security ?? effectiveSecurity(spec, target.container);
   const fields: Record<string, unknown> = {};
-  const changes: string[] = [];
   const conflicts: string[] = [];
 
   if (options.allowRoot !== true) {
@@ -49,8 +48,7 @@ export function planHardening(spec: V1PodSpec, target: ContainerTarget, options:
     }
   }
 
-  changes.push(...describeFields(fields));
-  return { fields, operations: securityContextOperations(target.path, own, fields), changes, conflicts };
+  return { fields, conflicts };
 }
 
 /**

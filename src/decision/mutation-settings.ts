@@ -39,6 +39,7 @@ export function settingsOf(policy: CompiledPolicy, namespace: NamespaceInfo): Mu
  * the first rootFallbackUid given (policies are read in order, as in the policy file).
  */
 export function mergeSettings(settings: readonly MutationSettings[]): MutationSettings {
+  if (settings.length <= 1) return settings[0] ?? NO_MUTATION;
   return settings.reduce<MutationSettings>(
     (merged, next) => ({
       harden: merged.harden || next.harden,
@@ -49,6 +50,19 @@ export function mergeSettings(settings: readonly MutationSettings[]): MutationSe
       pinDigest: merged.pinDigest || next.pinDigest,
     }),
     NO_MUTATION,
+  );
+}
+
+export function sameSettings(a: MutationSettings, b: MutationSettings | undefined): boolean {
+  return (
+    b !== undefined &&
+    a.harden === b.harden &&
+    a.runAsUserFromImage === b.runAsUserFromImage &&
+    a.rootFallbackUid === b.rootFallbackUid &&
+    a.readOnlyRootFilesystem === b.readOnlyRootFilesystem &&
+    a.pinDigest === b.pinDigest &&
+    a.writableDirs.length === b.writableDirs.length &&
+    a.writableDirs.every((dir, i) => dir === b.writableDirs[i])
   );
 }
 

@@ -8,7 +8,7 @@ import { kept, type Change, type Note } from './change.js';
 import { appendOperations, containerOperations, needsFacts, planContainer, type ContainerMutation } from './container-mutation.js';
 import type { ContainerIdentity } from './finding.js';
 import { containerNames, declarationsFor, initContainerBody, injectedFrom, sameImage, type Declaration } from './init-containers.js';
-import { settingsForImage, type Enforcement, type MutationSettings } from './mutation-settings.js';
+import { sameSettings, settingsForImage, type Enforcement, type MutationSettings } from './mutation-settings.js';
 import { warning } from './verdict.js';
 
 /** One admission's pod, the policies in force and where it runs: what mutation is decided from, besides facts. */
@@ -33,24 +33,39 @@ export function planMutation(input: MutationScope, factsOf: (image: string) => F
   const { target, scope, policies } = input;
   // Recognising an injected init container needs every declaration; injecting one, an active policy's.
   const declarations = target.ephemeralOnly ? [] : declarationsFor(target, scope, policies);
-  const plan = (only: Enforcement): PodMutation =>
-    planPodMutation({
-      target,
-      containers: target.containers.map((c) => ({ target: c, settings: settingsForImage(policies, scope, c.image, only), facts: factsOf(c.image) })),
-      injections: injectionsFor(input)
-        .filter((d) => only === 'all' || d.policy.mutate.action === 'Enforce')
-        .map((d) => ({ declaration: d, settings: settingsForImage(policies, scope, d.init.spec.image, only), facts: factsOf(d.init.spec.image) })),
-      declarations,
-    });
-  const enforced = plan('Enforce');
-  return { operations: enforced.operations, warnings: mutationWarnings(enforced, plan('all')) };
+  const active = declarations.filter(isActive);
+  const inputFor = (only: Enforcement): PodMutationInput => ({
+    target,
+    containers: target.containers.map((c) => ({ target: c, settings: settingsForImage(policies, scope, c.image, only), facts: factsOf(c.image) })),
+    injections: active
+      .filter((d) => only === 'all' || d.policy.mutate.action === 'Enforce')
+      .map((d) => ({ declaration: d, settings: settingsForImage(policies, scope, d.init.spec.image, only), facts: factsOf(d.init.spec.image) })),
+    declarations,
+  });
+  const enforcedInput = inputFor('Enforce');
+  const everythingInput = inputFor('all');
+  const enforced = planPodMutation(enforcedInput);
+  // planPodMutation is pure: when the DryRun policies add nothing, planning everything gives the enforced plan again.
+  const everything = sameMutationInput(enforcedInput, everythingInput) ? enforced : planPodMutation(everythingInput);
+  return { operations: enforced.operations, warnings: mutationWarnings(enforced, everything) };
+}
+
+function sameMutationInput(a: PodMutationInput, b: PodMutationInput): boolean {
+  return (
+    a.containers.length === b.containers.length &&
+    a.containers.every((c, i) => sameSettings(c.settings, b.containers[i]?.settings)) &&
+    a.injections.length === b.injections.length &&
+    a.injections.every((d, i) => d.declaration === b.injections[i]?.declaration && sameSettings(d.settings, b.injections[i]?.settings))
+  );
 }
 
 /** Declarations of active policies for this pod; none for the ephemeralcontainers subresource (it cannot add any). */
 function injectionsFor({ target, scope, policies }: MutationScope): Declaration[] {
   if (target.ephemeralOnly) return [];
-  return declarationsFor(target, scope, policies).filter((d) => d.policy.mutate.action !== 'Off');
+  return declarationsFor(target, scope, policies).filter(isActive);
 }
+
+const isActive = (declaration: Declaration): boolean => declaration.policy.mutate.action !== 'Off';
 
 /** The declared init container is in the pod already (injected before). */
 function isPresent(target: PodTarget, declaration: Declaration): boolean {
@@ -251,6 +266,7 @@ const VERBS: Readonly<Record<Change['kind'], string>> = { harden: 'harden', pin:
  * `enforced` (only Enforce policies'), one warning per container and kind of change; then every note of either.
  */
 export function mutationWarnings(enforced: PodMutation, everything: PodMutation): string[] {
+  if (everything === enforced) return [...new Set(enforced.notes.map((n) => warning(n.item.what, n.container, n.item.text)))];
   const key = (r: Reported<Change>): string => `${r.container.kind}/${r.container.name}\0${r.item.kind}\0${r.item.text}`;
   const done = new Set(enforced.changes.map(key));
   const groups = new Map<string, { container: ContainerIdentity; kind: Change['kind']; texts: string[] }>();

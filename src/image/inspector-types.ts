@@ -21,4 +21,9 @@ export interface InspectOptions {
 /** Turns an image reference into facts. Implemented by src/image/inspector.ts; faked only in unit tests. */
 export interface ImageInspector {
   inspect(reference: string, options: InspectOptions): Promise<ImageFacts>;
+  /**
+   * The facts of a digest-pinned reference inspected before, answered from memory with no I/O (the admission fast
+   * path: content by digest never changes); undefined when `inspect` has to run.
+   */
+  known?(reference: string): ImageFacts | undefined;
 }

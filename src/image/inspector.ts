@@ -26,6 +26,7 @@ import { createDigestCache, type CacheKind, type CacheStats, type CacheValues, t
 import { FailureMemo } from './cache/failure-memo.js';
 import { LayerIndexError, type LayerIndexErrorCode } from './layers/errors.js';
 import { Limiter } from './cache/limiter.js';
+import { LruCache } from './cache/lru.js';
 import { SingleFlight, type FlightControl } from './cache/single-flight.js';
 import { parseReference, type ImageReference } from './reference/reference.js';
 import { createRegistryClient, type RegistryClient, type RegistryLimits } from './registry/client.js';
@@ -106,12 +107,15 @@ export interface InspectorStats {
 
 export interface GuardImageInspector extends ImageInspector {
   inspect(reference: string, options: InspectCallOptions): Promise<ImageFacts>;
+  known(reference: string): ImageFacts | undefined;
   stats(): InspectorStats;
   /** Waits until background scans and cache writes are done (tests, graceful shutdown). */
   idle(): Promise<void>;
 }
 
 const DEFAULT_GRACE_MS = 60_000;
+/** Digest-pinned references whose complete facts are kept ready (a few hundred bytes each). */
+const KNOWN_REFERENCES = 4096;
 /** Downloads of one layer blob per scan: a body that broke off is fetched once more. */
 const LAYER_ATTEMPTS = 2;
 
@@ -144,6 +148,12 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
   /** Platform scans: cancelled as soon as nobody waits (so no new layer is started for nobody). */
   const platformFlights = new SingleFlight<PlatformFacts>(0);
   const running = new Set<Promise<unknown>>();
+  /**
+   * Complete facts by digest-pinned reference: a warm admission skips parsing, cache lookups and re-combining
+   * platforms (the same answer `run` gives from the digest cache, without awaiting anything).
+   */
+  const knownFacts = new LruCache<ImageFacts>({ maxEntries: KNOWN_REFERENCES, maxBytes: KNOWN_REFERENCES });
+  let knownHits = 0;
 
   const track = <T>(promise: Promise<T>): Promise<T> => {
     running.add(promise);
@@ -347,6 +357,7 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
         ref = parseReference(reference);
         const ctx: CallContext = { signal, deadline: callOptions.deadline, credentials: callOptions.credentials };
         const facts = await abortable(run(ref, reference, ctx, callOptions.earlyStop ?? earlyStopDefault, progress), signal);
+        if (ref.digest !== undefined && facts.platforms.every((p) => !p.scan.stoppedEarly)) knownFacts.set(reference, facts, 1);
         logger.debug({ image: reference, digest: facts.digest, ms: Date.now() - started }, 'image inspected');
         return facts;
       } catch (err) {
@@ -361,8 +372,15 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
       }
     },
 
+    known(reference) {
+      const facts = knownFacts.get(reference);
+      if (facts !== undefined) knownHits++;
+      return facts;
+    },
+
     stats() {
-      return { cache: cache.stats(), layersRunning: limiter.running, layersQueued: limiter.waiting, inFlight: running.size };
+      const digestCache = cache.stats();
+      return { cache: { ...digestCache, hits: digestCache.hits + knownHits }, layersRunning: limiter.running, layersQueued: limiter.waiting, inFlight: running.size };
     },
 
     async idle() {

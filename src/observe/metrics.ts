@@ -68,7 +68,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     imageInspections: counter({ name: 'distroless_guard_image_inspections_total', help: 'Image inspections requested by admissions, by result (ok, error)', labelNames: ['result'] }),
     imageInspectionDuration: histogram({
       name: 'distroless_guard_image_inspection_duration_seconds',
-      help: 'Time to inspect an image (cache hits included), by result',
+      help: 'Time to inspect an image (digest cache hits included; digest-pinned images answered from memory are counted in distroless_guard_image_inspections_total only), by result',
       labelNames: ['result'],
       buckets: ADMISSION_BUCKETS,
     }),

@@ -39,15 +39,24 @@ export async function validate(request: AdmissionRequest, deps: ReviewDependenci
   const prepared = await prepare(request, deps, signal);
   if (prepared.kind === 'skip') return { verdict: allowVerdict(), skipped: prepared.reason, findings: [] };
   const { target, scope, policies } = prepared;
-  const images = target.containers.filter((c) => policies.some((p) => p.appliesTo(scope, c.image).matched && usesFacts(p))).map((c) => c.image);
+  // Which policies judge each container: decided once per container, used for facts, rules and the summary.
+  const judging = target.containers.map((container) => ({ container, policies: policies.filter((p) => p.appliesTo(scope, container.image).matched) }));
+  const images = judging.filter((j) => j.policies.some(usesFacts)).map((j) => j.container.image);
   const facts = await factsFor(images, target, scope, deps.facts, signal, deadline);
   const declarations = declarationsFor(target, scope, policies);
   const optOut = optOutRequestOf(target.podAnnotations);
-  const findings = target.containers.flatMap((container) => {
+  const findings = judging.flatMap(({ container, policies: judges }) => {
+    if (judges.length === 0) return [];
+    const context: Omit<RuleContext, 'production'> = {
+      container,
+      spec: target.spec,
+      security: effectiveSecurity(target.spec, container.container),
+      facts: facts.get(container.image) ?? NOT_INSPECTED,
+    };
     const injected = injectedFrom(container, declarations);
-    return policies.flatMap((policy) => judge(policy, container, target, scope, facts.get(container.image) ?? NOT_INSPECTED, injected, optOut));
+    return judges.flatMap((policy) => judge(policy, { ...context, production: policy.isProduction(scope.namespace) }, injected, optOut));
   });
-  const matched = policies.filter((p) => target.containers.some((c) => p.appliesTo(scope, c.image).matched));
+  const matched = policies.filter((p) => judging.some((j) => j.policies.includes(p)));
   return { verdict: verdictOf(findings, { warnings: optOutWarnings(matched, optOut) }), findings, policies: matched.map((p) => p.name) };
 }
 
@@ -100,24 +109,9 @@ function usesFacts(policy: CompiledPolicy): boolean {
   return RULE_NAMES.some((rule) => RULES[rule].usesFacts && policy.actionOf(rule) !== 'Off');
 }
 
-function judge(
-  policy: CompiledPolicy,
-  container: ContainerTarget,
-  target: PodTarget,
-  scope: PodScope,
-  facts: FactsResult,
-  injected: Declaration | undefined,
-  optOut: OptOutRequest | undefined,
-): Finding[] {
-  if (!policy.appliesTo(scope, container.image).matched) return [];
-  const context: RuleContext = {
-    container,
-    spec: target.spec,
-    security: effectiveSecurity(target.spec, container.container),
-    production: policy.isProduction(scope.namespace),
-    facts,
-  };
-  const identity = { kind: container.kind, name: container.name, image: container.image };
+/** Every active rule of one policy that matches the container, on that container. */
+function judge(policy: CompiledPolicy, context: RuleContext, injected: Declaration | undefined, optOut: OptOutRequest | undefined): Finding[] {
+  const { container } = context;
   const findings: Finding[] = [];
   for (const ruleName of RULE_NAMES) {
     const action = policy.actionOf(ruleName);
@@ -126,7 +120,7 @@ function judge(
     if (result.kind === 'pass' || result.kind === 'not-applicable') continue;
     const message = result.kind === 'violation' ? result.message : `could not inspect image: ${result.reason}`;
     const exception = policy.exceptionFor(ruleName, container.image) ?? injectedExemption(ruleName, injected) ?? optOutExemption(policy, ruleName, optOut);
-    const base = { policy: policy.name, rule: ruleName, container: identity };
+    const base = { policy: policy.name, rule: ruleName, container: { kind: container.kind, name: container.name, image: container.image } };
     if (exception) findings.push({ ...base, outcome: { kind: 'exempt', reason: exception.reason, message } });
     else if (result.kind === 'violation') findings.push({ ...base, outcome: { kind: 'violation', action, message, fix: result.fix } });
     else if (policy.failurePolicy === 'Ignore') findings.push({ ...base, outcome: { kind: 'ignored-failure', message } });

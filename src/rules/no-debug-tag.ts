@@ -8,8 +8,22 @@ export function isDebugTag(tag: string): boolean {
   return DEBUG_TAG.test(tag);
 }
 
+/** Pods repeat their images admission after admission: each reference is parsed once (bounded). */
+const tags = new Map<string, string>();
+const MAX_REMEMBERED_TAGS = 4096;
+
 /** The tag of an image reference ("latest" when implicit), or "" for a digest-only or unparseable reference. */
 export function tagOf(image: string): string {
+  let tag = tags.get(image);
+  if (tag === undefined) {
+    tag = parsedTag(image);
+    if (tags.size >= MAX_REMEMBERED_TAGS) tags.clear();
+    tags.set(image, tag);
+  }
+  return tag;
+}
+
+function parsedTag(image: string): string {
   try {
     return parseReference(image).tag ?? '';
   } catch {
@@ -24,10 +38,10 @@ export const noDebugTag: Rule = {
   evaluate({ container, production, facts }) {
     if (!production) return notApplicable('not a production namespace');
     const tag = tagOf(container.image);
-    const fix = `use the non-debug variant of ${container.image}${tag ? ` (tag without "debug")` : ''}`;
-    if (isDebugTag(tag)) return violation(`image tag ":${tag}" is a debug variant`, fix);
+    const fix = (): string => `use the non-debug variant of ${container.image}${tag ? ` (tag without "debug")` : ''}`;
+    if (isDebugTag(tag)) return violation(`image tag ":${tag}" is a debug variant`, fix());
     if (facts.kind === 'known' && facts.facts.debugVariant) {
-      return violation(`image is a debug variant by content (shells: ${facts.facts.shells.join(', ') || 'busybox'})`, fix);
+      return violation(`image is a debug variant by content (shells: ${facts.facts.shells.join(', ') || 'busybox'})`, fix());
     }
     return pass;
   },

@@ -9,7 +9,7 @@ import { createMetrics, METRICS_CONTENT_TYPE, type AdmissionOutcome, type Metric
 import { createReadiness, describeReadiness, type Readiness } from '../observe/readiness.js';
 import { mutate, validate, type ReviewDependencies, type ReviewResult } from '../review/review.js';
 import { WorkloadShapeError } from '../workload/shape.js';
-import { budgetFor } from './deadline.js';
+import { budgetForQuery } from './deadline.js';
 import { statusBody } from './status.js';
 
 /** An UPDATE carries two objects of up to ~1.5 MiB each; kubewebhook caps at the same size. */
@@ -103,7 +103,8 @@ async function answerReview(endpoint: Endpoint, req: Request, res: Response, opt
     return 'bad-request';
   }
 
-  const budget = budgetFor(req.query['timeout']);
+  const queryAt = req.url.indexOf('?');
+  const budget = budgetForQuery(queryAt === -1 ? '' : req.url.slice(queryAt + 1));
   // A timer cleared as soon as the review is done, not AbortSignal.timeout: that one fires for every review, long
   // after it was answered (building a TimeoutError with its stack each time), and keeps the review's state alive.
   const work = new AbortController();
@@ -127,25 +128,30 @@ async function answerReview(endpoint: Endpoint, req: Request, res: Response, opt
   for (const finding of result.findings) {
     options.metrics.ruleDecisions.inc({ policy: finding.policy, rule: finding.rule, action: outcomeLabel(finding), namespace: request.namespace });
   }
-  logger.info(
-    {
-      endpoint,
-      uid: request.uid,
-      kind: request.kind.kind,
-      operation: request.operation,
-      subResource: request.subResource || undefined,
-      namespace: request.namespace,
-      name: request.name || undefined,
-      dryRun: request.dryRun,
-      decision,
-      warnings: verdict.warnings.length,
-      patchOperations: verdict.patch.length,
-      skipped: result.skipped,
-      findings: result.findings.length > 0 ? result.findings.map((f) => `${f.policy}/${f.rule} ${outcomeLabel(f)} ${f.container.name}`) : undefined,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-    },
-    'admission',
-  );
+  // A plain allow (no warning, no finding, no patch the rules had to ask for) is the bulk of the traffic and says
+  // nothing an operator acts on: debug, as Gatekeeper and Kyverno keep theirs. Everything else is info.
+  const level = decision === 'allowed' && result.findings.length === 0 ? 'debug' : 'info';
+  if (logger.isLevelEnabled(level)) {
+    logger[level](
+      {
+        endpoint,
+        uid: request.uid,
+        kind: request.kind.kind,
+        operation: request.operation,
+        subResource: request.subResource || undefined,
+        namespace: request.namespace,
+        name: request.name || undefined,
+        dryRun: request.dryRun,
+        decision,
+        warnings: verdict.warnings.length,
+        patchOperations: verdict.patch.length,
+        skipped: result.skipped,
+        findings: result.findings.length > 0 ? result.findings.map((f) => `${f.policy}/${f.rule} ${outcomeLabel(f)} ${f.container.name}`) : undefined,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+      },
+      'admission',
+    );
+  }
   res.json(encodeAdmissionReview(request.uid, verdict));
   return decision;
 }

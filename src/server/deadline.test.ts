@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { budgetFor, parseGoDuration } from './deadline.js';
+import { budgetFor, budgetForQuery, parseGoDuration } from './deadline.js';
 
 describe('the API server timeout parameter', () => {
   const durations: Array<[string, number | undefined]> = [['10s', 10_000], ['1m30s', 90_000], ['500ms', 500], ['2.5s', 2_500], ['10', undefined], ['', undefined], ['-1s', undefined]];
@@ -13,5 +13,20 @@ describe('the API server timeout parameter', () => {
   ];
   for (const [name, parameter, timeoutMs, workMs, answerMs] of budgets) {
     it(name, () => assert.deepEqual(budgetFor(parameter), { timeoutMs, workMs, answerMs }));
+  }
+
+  const queries: Array<[string, number]> = [
+    ['', 10_000],
+    ['timeout=5s', 5_000],
+    ['dryRun=All&timeout=45s', 30_000],
+    ['timeout=%35s', 5_000],
+    ['timeout=', 10_000],
+    ['timeout=5s&timeout=7s', 5_000],
+  ];
+  for (const [query, timeoutMs] of queries) {
+    it(`the raw query "${query}" gives a ${timeoutMs / 1000} s timeout, the same budget every time`, () => {
+      assert.equal(budgetForQuery(query).timeoutMs, timeoutMs);
+      assert.deepEqual(budgetForQuery(query), budgetFor(new URLSearchParams(query).get('timeout') ?? undefined));
+    });
   }
 });

@@ -25,7 +25,25 @@ export interface AdmissionBudget {
   readonly answerMs: number;
 }
 
+/** The API server sends the same query (`?timeout=10s`) on every call of a webhook: each distinct one is parsed once. */
+const budgets = new Map<string, AdmissionBudget>();
+const MAX_REMEMBERED_BUDGETS = 64;
+
+/** The budget of a request from its raw query string (what follows "?" in the URL; "" when none). */
+export function budgetForQuery(query: string): AdmissionBudget {
+  let budget = budgets.get(query);
+  if (budget === undefined) {
+    budget = budgetFor(new URLSearchParams(query).get('timeout') ?? undefined);
+    if (budgets.size < MAX_REMEMBERED_BUDGETS) budgets.set(query, budget);
+  }
+  return budget;
+}
+
 export function budgetFor(timeoutParameter: unknown): AdmissionBudget {
+  return computeBudget(typeof timeoutParameter === 'string' ? timeoutParameter : undefined);
+}
+
+function computeBudget(timeoutParameter: string | undefined): AdmissionBudget {
   const parsed = typeof timeoutParameter === 'string' ? parseGoDuration(timeoutParameter) : undefined;
   const timeoutMs = Math.min(MAX_TIMEOUT_MS, Math.max(MIN_TIMEOUT_MS, parsed ?? DEFAULT_TIMEOUT_MS));
   // A busy node delays timers by hundreds of milliseconds: keep up to 1 s between our last-resort answer and the

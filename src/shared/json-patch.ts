@@ -13,11 +13,14 @@ export type JsonPatchOperation =
 
 /** RFC 6901 §3: "~" is written "~0" and "/" is written "~1" (in that order). */
 export function escapePointerSegment(segment: PointerSegment): string {
-  return String(segment).replaceAll('~', '~0').replaceAll('/', '~1');
+  if (typeof segment === 'number') return String(segment);
+  return segment.includes('~') || segment.includes('/') ? segment.replaceAll('~', '~0').replaceAll('/', '~1') : segment;
 }
 
 export function pointer(segments: readonly PointerSegment[]): string {
-  return segments.map((s) => `/${escapePointerSegment(s)}`).join('');
+  let path = '';
+  for (const segment of segments) path += `/${escapePointerSegment(segment)}`;
+  return path;
 }
 
 export const patchOps = {

@@ -76,7 +76,7 @@ export function podTargetOf(request: AdmissionRequest): TargetsResult {
       spec,
       metadata,
       podLabels: labelsOf(podMetadata),
-      podAnnotations: { ...stringMapOf(metadata, 'annotations'), ...stringMapOf(podMetadata, 'annotations') },
+      podAnnotations: podMetadata === metadata ? stringMapOf(metadata, 'annotations') : { ...stringMapOf(metadata, 'annotations'), ...stringMapOf(podMetadata, 'annotations') },
       containers,
       patchable: !isPod || operation === 'CREATE' || ephemeral,
       ephemeralOnly: ephemeral,
@@ -111,13 +111,15 @@ function at(object: JsonObject, path: readonly PointerSegment[]): unknown {
   return current;
 }
 
-function labelsOf(metadata: unknown): Record<string, string> {
+function labelsOf(metadata: unknown): Readonly<Record<string, string>> {
   return stringMapOf(metadata, 'labels');
 }
 
-function stringMapOf(metadata: unknown, field: 'labels' | 'annotations'): Record<string, string> {
+/** The string entries of metadata.labels or .annotations (the request's own object when all are strings, as usual). */
+function stringMapOf(metadata: unknown, field: 'labels' | 'annotations'): Readonly<Record<string, string>> {
   const map = isJsonObject(metadata) ? metadata[field] : undefined;
   if (!isJsonObject(map)) return {};
+  if (Object.values(map).every((value) => typeof value === 'string')) return map as Record<string, string>;
   return Object.fromEntries(Object.entries(map).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }
 

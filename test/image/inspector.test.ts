@@ -107,6 +107,22 @@ describe('image inspector against a real registry', () => {
     assert.equal(registry.proxy.count(), 0);
   });
 
+  it('known(): the complete facts of a pinned reference once inspected, from memory; never a tag, never an early-stopped scan', async () => {
+    const inspector = createImageInspector();
+    const img = image('multiarch:latest');
+    assert.equal(inspector.known(img.pinned), undefined);
+    const facts = await inspector.inspect(img.pinned, { signal: minute() });
+    registry.proxy.reset();
+    assert.equal(inspector.known(img.pinned), facts);
+    await inspector.inspect(img.ref, { signal: minute() });
+    assert.equal(inspector.known(img.ref), undefined, 'a tag moves: it is resolved on every admission');
+    const shell = image('shell-and-tmp:latest');
+    const early = await inspector.inspect(shell.pinned, { signal: minute(), earlyStop: true });
+    assert.equal(early.platforms[0]?.scan.stoppedEarly, true);
+    assert.equal(inspector.known(shell.pinned), undefined, 'an early-stopped scan is not the whole image');
+    assert.equal(registry.proxy.count({ method: 'HEAD' }), 1);
+  });
+
   it('a second inspect of a tag whose digest is known costs one HEAD and nothing else', async () => {
     const inspector = createImageInspector();
     const img = image('multiarch:latest');

@@ -178,12 +178,23 @@ describe('admission over real HTTPS, as kube-apiserver calls it', () => {
     assert.equal((await client.post('/validate', JSON.stringify(debugPodInProduction))).status, 200);
   });
 
-  it('logs one JSON line per admission with uid, kind, namespace, decision and duration', () => {
+  it('logs a JSON line at info for an admission with something to say (uid, kind, namespace, decision, duration), none for a plain allow', async () => {
     const line = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['msg'] === 'admission' && l['namespace'] === 'shop' && l['decision'] === 'denied');
     assert.ok(line, 'an admission log line');
     assert.equal(line['uid'], UID);
     assert.equal(line['kind'], 'Pod');
+    assert.equal(line['level'], 30);
     assert.equal(typeof line['durationMs'], 'number');
+
+    // A pod the mutating webhook hardened: allowed with nothing to say, the bulk of a cluster's admissions.
+    const quiet = podReview(podSpec('gcr.io/distroless/static:nonroot'), { namespace: 'shop', uid: 'quiet-1' });
+    const patch = decodePatch(((await client.post('/mutate', JSON.stringify(quiet))).json as { response: { patch?: string } }).response);
+    const request = quiet['request'] as { object: unknown };
+    const hardened = { ...quiet, request: { ...request, uid: 'quiet-2', object: apply_patch(structuredClone(request.object), patch) } };
+    assert.deepEqual((await client.post('/validate', JSON.stringify(hardened))).json, ok({ uid: 'quiet-2' }));
+    await new Promise((resolve) => setImmediate(resolve));
+    const quietLines = logLines.filter((l) => l.includes('"quiet-'));
+    assert.deepEqual(quietLines, [], 'plain allows are logged at debug');
   });
 
   it('health and readiness answer, and a wrong method is a 405 (checked with supertest over HTTPS)', async () => {
