@@ -9,75 +9,101 @@ export class WorkloadShapeError extends Error {
   override readonly name = 'WorkloadShapeError';
 }
 
+/**
+ * What is wrong, as a path suffix and a complaint (".securityContext.runAsUser must be an integer"), or undefined.
+ * Every admission walks its pod spec: paths are only put together once something is wrong.
+ */
+type Problem = string | undefined;
+
 const BOOLEAN_FIELDS = ['runAsNonRoot', 'privileged', 'allowPrivilegeEscalation', 'readOnlyRootFilesystem'] as const;
 const INTEGER_FIELDS = ['runAsUser', 'runAsGroup', 'fsGroup'] as const;
 const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
 
 export function assertPodSpec(value: unknown, where: string): asserts value is V1PodSpec {
-  if (!isJsonObject(value)) throw new WorkloadShapeError(`${where} must be an object`);
+  const problem = podSpecProblem(value);
+  if (problem !== undefined) throw new WorkloadShapeError(`${where}${problem}`);
+}
+
+function podSpecProblem(value: unknown): Problem {
+  if (!isJsonObject(value)) return ' must be an object';
   for (const list of CONTAINER_LISTS) {
-    const containers = value[list];
-    if (containers === undefined || containers === null) continue;
-    if (!Array.isArray(containers)) throw new WorkloadShapeError(`${where}.${list} must be an array`);
-    containers.forEach((c: unknown, i) => assertContainer(c, `${where}.${list}[${i}]`));
+    const problem = listProblem(value[list], containerProblem);
+    if (problem !== undefined) return `.${list}${problem}`;
   }
-  assertSecurityContext(value['securityContext'], `${where}.securityContext`);
-  assertOptionalString(value['serviceAccountName'], `${where}.serviceAccountName`);
-  assertObjectList(value['imagePullSecrets'], `${where}.imagePullSecrets`, ['name']);
-  assertObjectList(value['volumes'], `${where}.volumes`, ['name']);
   const os = value['os'];
-  if (os !== undefined && os !== null && (!isJsonObject(os) || typeof os['name'] !== 'string')) {
-    throw new WorkloadShapeError(`${where}.os.name must be a string`);
+  return (
+    within('.securityContext', securityContextProblem(value['securityContext'])) ??
+    within('.serviceAccountName', optionalStringProblem(value['serviceAccountName'])) ??
+    within('.imagePullSecrets', listProblem(value['imagePullSecrets'], namedProblem)) ??
+    within('.volumes', listProblem(value['volumes'], namedProblem)) ??
+    (os !== undefined && os !== null && (!isJsonObject(os) || typeof os['name'] !== 'string') ? '.os.name must be a string' : undefined)
+  );
+}
+
+function containerProblem(value: unknown): Problem {
+  if (!isJsonObject(value)) return ' must be an object';
+  return (
+    within('.name', optionalStringProblem(value['name'])) ??
+    within('.image', optionalStringProblem(value['image'])) ??
+    within('.securityContext', securityContextProblem(value['securityContext'])) ??
+    within('.volumeMounts', listProblem(value['volumeMounts'], mountProblem))
+  );
+}
+
+/** A list the review reads (containers, pull secrets, volumes, mounts): absent, or an array of valid items. */
+function listProblem(value: unknown, itemProblem: (item: unknown) => Problem): Problem {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) return ' must be an array';
+  for (let i = 0; i < value.length; i++) {
+    const problem = itemProblem(value[i]);
+    if (problem !== undefined) return `[${i}]${problem}`;
   }
+  return undefined;
 }
 
-function assertContainer(value: unknown, where: string): asserts value is V1Container {
-  if (!isJsonObject(value)) throw new WorkloadShapeError(`${where} must be an object`);
-  for (const key of ['name', 'image'] as const) {
-    const field = value[key];
-    if (field !== undefined && field !== null && typeof field !== 'string') throw new WorkloadShapeError(`${where}.${key} must be a string`);
-  }
-  assertSecurityContext(value['securityContext'], `${where}.securityContext`);
-  assertObjectList(value['volumeMounts'], `${where}.volumeMounts`, ['name', 'mountPath']);
+function namedProblem(item: unknown): Problem {
+  if (!isJsonObject(item)) return ' must be an object';
+  return within('.name', optionalStringProblem(item['name']));
 }
 
-function assertOptionalString(value: unknown, where: string): void {
-  if (value !== undefined && value !== null && typeof value !== 'string') throw new WorkloadShapeError(`${where} must be a string`);
+function mountProblem(item: unknown): Problem {
+  if (!isJsonObject(item)) return ' must be an object';
+  return within('.name', optionalStringProblem(item['name'])) ?? within('.mountPath', optionalStringProblem(item['mountPath']));
 }
 
-/** A list the review reads (pull secrets, volumes, mounts): an array of objects whose `keys` are strings when set. */
-function assertObjectList(value: unknown, where: string, keys: readonly string[]): void {
-  if (value === undefined || value === null) return;
-  if (!Array.isArray(value)) throw new WorkloadShapeError(`${where} must be an array`);
-  value.forEach((item: unknown, i) => {
-    if (!isJsonObject(item)) throw new WorkloadShapeError(`${where}[${i}] must be an object`);
-    for (const key of keys) assertOptionalString(item[key], `${where}[${i}].${key}`);
-  });
+function optionalStringProblem(value: unknown): Problem {
+  return value !== undefined && value !== null && typeof value !== 'string' ? ' must be a string' : undefined;
 }
 
-function assertSecurityContext(value: unknown, where: string): void {
-  if (value === undefined || value === null) return;
-  if (!isJsonObject(value)) throw new WorkloadShapeError(`${where} must be an object`);
+function securityContextProblem(value: unknown): Problem {
+  if (value === undefined || value === null) return undefined;
+  if (!isJsonObject(value)) return ' must be an object';
   for (const key of BOOLEAN_FIELDS) {
     const field = value[key];
-    if (field !== undefined && field !== null && typeof field !== 'boolean') throw new WorkloadShapeError(`${where}.${key} must be a boolean`);
+    if (field !== undefined && field !== null && typeof field !== 'boolean') return `.${key} must be a boolean`;
   }
   for (const key of INTEGER_FIELDS) {
     const field = value[key];
-    if (field !== undefined && field !== null && !Number.isSafeInteger(field)) throw new WorkloadShapeError(`${where}.${key} must be an integer`);
+    if (field !== undefined && field !== null && !Number.isSafeInteger(field)) return `.${key} must be an integer`;
   }
   const caps = value['capabilities'];
   if (caps !== undefined && caps !== null) {
-    if (!isJsonObject(caps)) throw new WorkloadShapeError(`${where}.capabilities must be an object`);
+    if (!isJsonObject(caps)) return '.capabilities must be an object';
     for (const key of ['add', 'drop'] as const) {
       const list = caps[key];
       if (list !== undefined && list !== null && !(Array.isArray(list) && list.every((c) => typeof c === 'string'))) {
-        throw new WorkloadShapeError(`${where}.capabilities.${key} must be an array of strings`);
+        return `.capabilities.${key} must be an array of strings`;
       }
     }
   }
   const seccomp = value['seccompProfile'];
   if (seccomp !== undefined && seccomp !== null && (!isJsonObject(seccomp) || typeof seccomp['type'] !== 'string')) {
-    throw new WorkloadShapeError(`${where}.seccompProfile.type must be a string`);
+    return '.seccompProfile.type must be a string';
   }
+  return undefined;
+}
+
+/** A problem of a field, said from its parent: `.field` + the field's own problem. */
+function within(field: string, problem: Problem): Problem {
+  return problem === undefined ? undefined : `${field}${problem}`;
 }

@@ -65,6 +65,11 @@ describe('pod targets', () => {
     ['a container that is a string', { spec: { containers: ['nginx'] } }, /containers\[0\] must be an object/],
     ['a runAsUser that is a string', { spec: { containers: [{ name: 'a', image: 'b', securityContext: { runAsUser: '0' } }] } }, /runAsUser must be an integer/],
     ['a pod without a spec', { metadata: {} }, /spec must be an object/],
+    ['a mount path that is a number', { spec: { containers: [{ name: 'a' }], initContainers: [{ name: 'i' }, { name: 'j', volumeMounts: [{ name: 'v', mountPath: 5 }] }] } }, /^request\.object\.spec\.initContainers\[1\]\.volumeMounts\[0\]\.mountPath must be a string$/],
+    ['capabilities.drop that are numbers', { spec: { containers: [{ name: 'a', securityContext: { capabilities: { drop: [1] } } }] } }, /^request\.object\.spec\.containers\[0\]\.securityContext\.capabilities\.drop must be an array of strings$/],
+    ['a pod seccompProfile without a type', { spec: { containers: [{ name: 'a' }], securityContext: { seccompProfile: {} } } }, /^request\.object\.spec\.securityContext\.seccompProfile\.type must be a string$/],
+    ['a pull secret whose name is a number', { spec: { containers: [{ name: 'a' }], imagePullSecrets: [{ name: 1 }] } }, /^request\.object\.spec\.imagePullSecrets\[0\]\.name must be a string$/],
+    ['an os without a name', { spec: { containers: [{ name: 'a' }], os: {} } }, /^request\.object\.spec\.os\.name must be a string$/],
   ];
   for (const [name, object, message] of malformed) {
     it(`a Pod with ${name} is a clear error`, () => assert.throws(() => targetsOf('Pod', object), (e: unknown) => e instanceof WorkloadShapeError && message.test(e.message)));

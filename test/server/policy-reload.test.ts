@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { writeAtomically } from '../../src/shared/write-atomically.js';
 import { startFakeKubeApi, type FakeKubeApi } from '../support/fake-kube-api.js';
 import { podReview } from '../support/reviews.js';
 import { startTestServer, type TestServer } from '../support/serve-fixture.js';
@@ -39,6 +40,14 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
   }
 }
 
+/**
+ * Replaces the policy file in one step, as the kubelet updates a ConfigMap mount: a plain writeFile truncates first,
+ * and a poll landing in between reads an empty file (rejected, counted) that the test would then take for its own.
+ */
+function edit(server: TestServer, content: string | Uint8Array): Promise<void> {
+  return writeAtomically(join(server.dir, 'policy.yaml'), content, 0o644);
+}
+
 async function validateShop(server: TestServer): Promise<Response> {
   const reply = await server.client.post('/validate', JSON.stringify(podReview(POD, { namespace: 'shop' })));
   assert.equal(reply.status, 200, reply.body);
@@ -61,7 +70,7 @@ describe('serve --policy FILE: edits apply without a restart; a bad edit keeps t
   });
 
   it('switching the file to Enforce denies the same pod within a reload interval', async () => {
-    await writeFile(join(server.dir, 'policy.yaml'), policyYaml('Enforce'));
+    await edit(server, policyYaml('Enforce'));
     const denied = await eventually('Enforce in force', async () => {
       const response = await review();
       return response.allowed ? undefined : response;
@@ -70,7 +79,7 @@ describe('serve --policy FILE: edits apply without a restart; a bad edit keeps t
   });
 
   it('a broken edit is rejected: Enforce stays, the error is counted', async () => {
-    await writeFile(join(server.dir, 'policy.yaml'), policyYaml('Enforse'));
+    await edit(server, policyYaml('Enforse'));
     await eventually('error counted', async () => ((await server.client.get('/metrics')).body.match(/distroless_guard_policy_reloads_total\{result="error"\} ([1-9])/) ? true : undefined));
     assert.equal((await review()).allowed, false);
     assert.equal((await server.client.get('/readyz')).status, 200, 'still ready: the last good policy serves');
@@ -87,13 +96,13 @@ describe('serve --policy FILE: edits apply without a restart; a bad edit keeps t
     ] as const) {
       const before = await errors();
       if (content === undefined) await rm(path);
-      else await writeFile(path, content);
+      else await edit(server, content);
       await eventually(`${what} rejected`, async () => ((await errors()) > before ? true : undefined));
       const response = await review();
       assert.equal(response.allowed, false, `${what}: the Enforce policy still applies`);
       assert.equal((await server.client.get('/readyz')).status, 200, `${what}: still ready`);
     }
-    await writeFile(path, policyYaml('DryRun'));
+    await edit(server, policyYaml('DryRun'));
     await eventually('a good policy again', async () => ((await review()).allowed ? true : undefined));
   });
 });
