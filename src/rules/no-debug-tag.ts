@@ -38,11 +38,14 @@ export const noDebugTag: Rule = {
   evaluate({ container, production, facts }) {
     if (!production) return notApplicable('not a production namespace');
     const tag = tagOf(container.image);
-    const fix = (): string => `use the non-debug variant of ${container.image}${tag ? ` (tag without "debug")` : ''}`;
-    if (isDebugTag(tag)) return violation(`image tag ":${tag}" is a debug variant`, fix());
+    if (isDebugTag(tag)) return violation(`image tag ":${tag}" is a debug variant`, nonDebugFix(container.image, tag));
     if (facts.kind === 'known' && facts.facts.debugVariant) {
-      return violation(`image is a debug variant by content (shells: ${facts.facts.shells.join(', ') || 'busybox'})`, fix());
+      return violation(`image is a debug variant by content (shells: ${facts.facts.shells.join(', ') || 'busybox'})`, nonDebugFix(container.image, tag));
     }
     return pass;
   },
 };
+
+function nonDebugFix(image: string, tag: string): string {
+  return `use the non-debug variant of ${image}${tag ? ` (tag without "debug")` : ''}`;
+}

@@ -40,10 +40,6 @@ export function budgetForQuery(query: string): AdmissionBudget {
 }
 
 export function budgetFor(timeoutParameter: unknown): AdmissionBudget {
-  return computeBudget(typeof timeoutParameter === 'string' ? timeoutParameter : undefined);
-}
-
-function computeBudget(timeoutParameter: string | undefined): AdmissionBudget {
   const parsed = typeof timeoutParameter === 'string' ? parseGoDuration(timeoutParameter) : undefined;
   const timeoutMs = Math.min(MAX_TIMEOUT_MS, Math.max(MIN_TIMEOUT_MS, parsed ?? DEFAULT_TIMEOUT_MS));
   // A busy node delays timers by hundreds of milliseconds: keep up to 1 s between our last-resort answer and the
