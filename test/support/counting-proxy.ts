@@ -205,7 +205,9 @@ export async function startCountingProxy(target: string, options: CountingProxyO
     }
     const upstream = httpRequest(
       { host: targetHost, port: targetPort, method: req.method, path: req.url, headers, agent },
-      (upstreamRes) => void relay(upstreamRes, res, entry, fault),
+      // The registry going away mid-body (stopped at the end of a test while a background scan still reads) rejects
+      // the relay with "aborted": the client sees its connection cut, as it would from the registry itself.
+      (upstreamRes) => void relay(upstreamRes, res, entry, fault).catch(() => res.destroy()),
     );
     upstream.on('error', () => res.destroy());
     res.on('close', () => {
