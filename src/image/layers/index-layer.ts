@@ -6,6 +6,7 @@ import { Readable, Transform, addAbortSignal, type TransformCallback } from 'nod
 import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract, type ExtractEvents, type Header } from 'tar-stream';
 import { SNIFF_BYTES, declaredCompression, decompressor, sniffCompression } from './compression.js';
+import { layerBytesRead } from './reclaim.js';
 import { LayerIndexError } from './errors.js';
 import { normalisePath, whiteoutOf } from './paths.js';
 import type { EntryKind, LayerEntry, LayerIndex } from './types.js';
@@ -144,6 +145,7 @@ class ByteMeter extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.seen += chunk.length;
+    layerBytesRead(chunk.length);
     if (this.seen > this.max) {
       callback(new LayerIndexError('too-large', this.digest, `more than ${this.max} decompressed bytes`));
       return;
