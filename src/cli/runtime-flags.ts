@@ -4,13 +4,15 @@
  *
  * --expose-gc: layer scans allocate ~1 GB of short-lived stream Buffers per GB of image, and V8 frees their memory
  * only when it collects the small objects that own it, after ~64 MiB of it has piled up. With the flag, the layer
- * scan asks for a young-generation collection every 4 MiB it reads (src/image/layers/reclaim.ts). Peak RSS scanning
- * a 1 GiB image: ~150-155 MiB without it, 111-114 MiB with it (compiled, bench/inspect.ts target 5). It replaces
- * --max-semi-space-size=1 (113-124 MiB), which shrank the young generation for everything: admissions then
- * promoted their short-lived objects into the old generation, and its mark-compacts made the admission p99 20-30 ms
- * instead of 4-11 ms (bench/admission.ts).
+ * scan asks for a young-generation collection every 4 MiB it reads (src/image/layers/reclaim.ts): peak RSS scanning
+ * a 1 GiB image 114-124 MiB (bench/inspect.ts target 5; ~150-155 MiB without).
+ *
+ * --max-semi-space-size=8 (MiB): the young generation admissions live in (bench/admission.ts). At 1 MiB (what the
+ * guard ran with before, for scans) every review's short-lived objects were promoted and mark-compacts made the p99
+ * 20-30 ms; V8's default here (32 MiB) makes each scavenge pause up to ~9 ms (p99 29-40 ms) and the guard's RSS
+ * ~400 MiB under the soak load; 8 MiB gave the best p99 of those tried and ~200 MiB.
  */
-export const RUNTIME_NODE_FLAGS = ['--expose-gc'] as const;
+export const RUNTIME_NODE_FLAGS = ['--expose-gc', '--max-semi-space-size=8'] as const;
 
 /**
  * Environment of the same runs (Dockerfile ENV, bin/distroless-guard). glibc gives each thread that allocates its
