@@ -1,4 +1,5 @@
 import { parseReference } from '../image/reference/reference.js';
+import { memoized } from '../shared/memo.js';
 import { notApplicable, pass, violation, type Rule } from './types.js';
 
 /** `:debug`, `:debug-nonroot`, `:latest-debug`, `debug-amd64`…: "debug" as a whole dash/dot/underscore-separated word. */
@@ -8,20 +9,11 @@ export function isDebugTag(tag: string): boolean {
   return DEBUG_TAG.test(tag);
 }
 
-/** Pods repeat their images admission after admission: each reference is parsed once (bounded). */
-const tags = new Map<string, string>();
-const MAX_REMEMBERED_TAGS = 4096;
-
-/** The tag of an image reference ("latest" when implicit), or "" for a digest-only or unparseable reference. */
-export function tagOf(image: string): string {
-  let tag = tags.get(image);
-  if (tag === undefined) {
-    tag = parsedTag(image);
-    if (tags.size >= MAX_REMEMBERED_TAGS) tags.clear();
-    tags.set(image, tag);
-  }
-  return tag;
-}
+/**
+ * The tag of an image reference ("latest" when implicit), or "" for a digest-only or unparseable reference. Pods
+ * repeat their images admission after admission: each reference is parsed once.
+ */
+export const tagOf = memoized(parsedTag, 4096);
 
 function parsedTag(image: string): string {
   try {

@@ -128,8 +128,8 @@ async function answerReview(endpoint: Endpoint, req: Request, res: Response, opt
   for (const finding of result.findings) {
     options.metrics.ruleDecisions.inc({ policy: finding.policy, rule: finding.rule, action: outcomeLabel(finding), namespace: request.namespace });
   }
-  // A plain allow (no warning, no finding, no patch the rules had to ask for) is the bulk of the traffic and says
-  // nothing an operator acts on: debug, as Gatekeeper and Kyverno keep theirs. Everything else is info.
+  // A plain allow (no warning, no finding; patched or not) is the bulk of the traffic and says nothing an operator
+  // acts on: debug, as Gatekeeper and Kyverno keep theirs. Everything else is info.
   const level = decision === 'allowed' && result.findings.length === 0 ? 'debug' : 'info';
   if (logger.isLevelEnabled(level)) {
     logger[level](

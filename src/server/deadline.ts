@@ -1,3 +1,5 @@
+import { memoized } from '../shared/memo.js';
+
 /**
  * The API server appends `?timeout=10s` (the webhook's timeoutSeconds, 1–30 s, default 10) and gives up after it.
  * We answer before it, always: work gets a budget short of the deadline, and a last-resort answer is ready just
@@ -25,19 +27,11 @@ export interface AdmissionBudget {
   readonly answerMs: number;
 }
 
-/** The API server sends the same query (`?timeout=10s`) on every call of a webhook: each distinct one is parsed once. */
-const budgets = new Map<string, AdmissionBudget>();
-const MAX_REMEMBERED_BUDGETS = 64;
-
-/** The budget of a request from its raw query string (what follows "?" in the URL; "" when none). */
-export function budgetForQuery(query: string): AdmissionBudget {
-  let budget = budgets.get(query);
-  if (budget === undefined) {
-    budget = budgetFor(new URLSearchParams(query).get('timeout') ?? undefined);
-    if (budgets.size < MAX_REMEMBERED_BUDGETS) budgets.set(query, budget);
-  }
-  return budget;
-}
+/**
+ * The budget of a request from its raw query string (what follows "?" in the URL; "" when none). The API server
+ * sends the same query (`?timeout=10s`) on every call of a webhook: each distinct one is parsed once.
+ */
+export const budgetForQuery = memoized((query: string): AdmissionBudget => budgetFor(new URLSearchParams(query).get('timeout') ?? undefined), 64);
 
 export function budgetFor(timeoutParameter: unknown): AdmissionBudget {
   const parsed = typeof timeoutParameter === 'string' ? parseGoDuration(timeoutParameter) : undefined;
