@@ -10,7 +10,8 @@
  *    src/cli/runtime-flags.ts) and the cost floor (bench/floor-server.ts: the same HTTPS server and express stack
  *    answering a constant `allowed: true`) run as child processes pinned to core 0 (`taskset`); the load generators
  *    run pinned to core 1, so "one core" means one core. Throughput: wrk, saturating, 32 keep-alive connections,
- *    rounds alternating floor / validate / mutate. Latency: bench/pacer.ts, an open-loop load at a fixed 1,000 req/s.
+ *    an unrecorded warm-up of each target, then rounds alternating floor / validate / mutate. Latency:
+ *    bench/pacer.ts, an open-loop load at a fixed 1,000 req/s.
  *    The Pod (bench/admission-pod.ts, ~8 KiB) has 3 containers whose images are digest-pinned (as /mutate leaves
  *    them), inspected once before measuring: no registry request while measuring. The same Pod by tag (one HEAD per
  *    image per admission: tags move) is measured too, for information.
@@ -23,9 +24,11 @@
  *    sampled every second; the peak of the last minute must not exceed the peak of the first by more than 10 %.
  *
  * Environment: BENCH_ROUNDS (3), BENCH_DURATION_S (10, per wrk run), BENCH_LATENCY_S (20, per fixed-rate run),
- * BENCH_RATE (1000), BENCH_SOAK_MINUTES (10), BENCH_SOAK_RATE (300), BENCH_SKIP (comma list of 1,2,4, and of parts
- * of 1 for diagnostics: validate, mutate, tagged, latency),
+ * BENCH_WARMUP_S (3, per target before the throughput rounds; 0: none), BENCH_RATE (1000), BENCH_SOAK_MINUTES (10),
+ * BENCH_SOAK_RATE (300), BENCH_SKIP (comma list of 1,2,4, and of parts of 1 for diagnostics: validate, mutate,
+ * tagged, latency),
  * BENCH_GUARD_NODE_FLAGS (diagnostics: extra node flags for the guard, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
+ * BENCH_FLOOR_NODE_FLAGS (the same for the floor; with BENCH_GUARD_OUTPUT, its output goes to that file + ".floor"),
  * BENCH_GUARD_LOG_LEVEL (diagnostics: default info, production's level),
  * BENCH_FROM_SOURCES=1 (diagnostics: run the servers' TypeScript through tsx instead of compiled JavaScript),
  * BENCH_GUARD_OUTPUT (diagnostics: a file to append the guard's stdout and stderr to, instead of dropping them).
@@ -55,12 +58,16 @@ import type { PacerConfig, PacerResult } from './pacer.js';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
 const DURATION_S = Math.max(2, Number(process.env['BENCH_DURATION_S'] ?? 10));
+/** Unrecorded wrk run per target before the throughput rounds (0: none). */
+const WARMUP_S = Math.max(0, Number(process.env['BENCH_WARMUP_S'] ?? 3));
 const LATENCY_S = Math.max(2, Number(process.env['BENCH_LATENCY_S'] ?? 20));
 const RATE = Math.max(1, Number(process.env['BENCH_RATE'] ?? 1000));
 const SOAK_MINUTES = Math.max(0.1, Number(process.env['BENCH_SOAK_MINUTES'] ?? 10));
 const SOAK_RATE = Math.max(1, Number(process.env['BENCH_SOAK_RATE'] ?? 300));
 /** Diagnostics only (never for the verdicts' own runs unless set): extra node flags for the guard, e.g. --cpu-prof. */
 const GUARD_FLAGS = (process.env['BENCH_GUARD_NODE_FLAGS'] ?? '').split(' ').filter((s) => s !== '');
+/** Diagnostics only: the same for the cost floor, to compare profiles. */
+const FLOOR_FLAGS = (process.env['BENCH_FLOOR_NODE_FLAGS'] ?? '').split(' ').filter((s) => s !== '');
 /** Diagnostics only: production's level is info (a plain allow is logged at debug, the rest at info). */
 const LOG_LEVEL = process.env['BENCH_GUARD_LOG_LEVEL'] ?? 'info';
 const SKIP = new Set((process.env['BENCH_SKIP'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
@@ -99,7 +106,7 @@ interface Server {
 
 /** Starts a server child pinned to the server core; resolves once it printed its port. */
 function startServer(name: string, args: readonly string[], portPattern: RegExp, env: Readonly<Record<string, string>> = {}): Promise<Server> {
-  const extra = name === 'guard' ? GUARD_FLAGS : [];
+  const extra = name === 'guard' ? GUARD_FLAGS : FLOOR_FLAGS;
   const [entry, ...rest] = args;
   const script = FROM_SOURCES || entry === undefined ? ['--import', 'tsx', ...args] : [join(BUILD_DIR, entry.replace(/\.ts$/, '.js')), ...rest];
   const [command, argv] = pinned(SERVER_CORE, process.execPath, [...RUNTIME_NODE_FLAGS, ...extra, ...script]);
@@ -115,8 +122,8 @@ function startServer(name: string, args: readonly string[], portPattern: RegExp,
       child.stderr?.off('data', onData);
       // Its logs (one line per admission, as in production) are read and dropped, as a container runtime would.
       const keep = process.env['BENCH_GUARD_OUTPUT'];
-      if (keep !== undefined && name === 'guard') {
-        const sink = createWriteStream(keep, { flags: 'a' });
+      if (keep !== undefined && (name === 'guard' || FLOOR_FLAGS.length > 0)) {
+        const sink = createWriteStream(name === 'guard' ? keep : `${keep}.${name}`, { flags: 'a' });
         child.stdout?.pipe(sink);
         child.stderr?.pipe(sink);
       } else {
@@ -291,7 +298,7 @@ interface WrkResult {
   readonly serverCores: number;
 }
 
-async function wrk(server: Server, path: string, bodyFile: string, work: string): Promise<WrkResult> {
+async function wrk(server: Server, path: string, bodyFile: string, work: string, durationS = DURATION_S): Promise<WrkResult> {
   const body = readFileSync(bodyFile, 'utf8');
   expect(!body.includes(']==]'), 'body cannot be embedded in Lua');
   const script = join(work, `wrk-${randomBytes(4).toString('hex')}.lua`);
@@ -299,7 +306,7 @@ async function wrk(server: Server, path: string, bodyFile: string, work: string)
   const pid = server.child.pid ?? 0;
   const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
-  const [command, args] = pinned(LOAD_CORE, 'wrk', ['-t1', `-c${CONNECTIONS}`, `-d${DURATION_S}s`, '-s', script, `https://127.0.0.1:${server.port}${path}`]);
+  const [command, args] = pinned(LOAD_CORE, 'wrk', ['-t1', `-c${CONNECTIONS}`, `-d${durationS}s`, '-s', script, `https://127.0.0.1:${server.port}${path}`]);
   const out = await runCapture(command, args);
   const cores = (cpuSeconds(pid) - cpu0) / ((performance.now() - t0) / 1000);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
@@ -369,6 +376,8 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
       { key: 'mutate', server: guard, path: '/mutate?timeout=10s', body: bodies.mutate },
     ].filter((t) => !SKIP.has(t.key));
     const results = new Map<string, WrkResult[]>(targets.map((t) => [t.key, []]));
+    // Warm-up, not recorded: the first seconds under load run code V8 has not optimised yet and grow the heaps.
+    if (WARMUP_S > 0) for (const target of targets) await wrk(target.server, target.path, target.body, work, WARMUP_S);
     for (let round = 0; round < ROUNDS; round++) {
       for (let k = 0; k < targets.length; k++) {
         const target = targets[(k + round) % targets.length];

@@ -1,13 +1,14 @@
 /**
  * The cost floor of the admission benchmark: the guard's own HTTPS server (src/server/https.ts: same TLS settings,
- * keep-alive and timeouts) and the same express stack and body reader as src/server/app.ts, answering every review
- * with a constant `allowed: true` (the uid echoed, so it is a valid answer). What is left when the guard's work is
- * taken away: TLS + HTTP + JSON in Node. Bench-only:
+ * keep-alive and timeouts) and the same express stack, body reader and answer writer (src/server/respond.ts) as
+ * src/server/app.ts, answering every review with a constant `allowed: true` (the uid echoed, so it is a valid
+ * answer). What is left when the guard's work is taken away: TLS + HTTP + JSON in Node. Bench-only:
  *   node --import tsx bench/floor-server.ts CERT KEY      (prints "listening PORT" on stdout)
  */
 import express from 'express';
 import { MAX_BODY_BYTES } from '../src/server/app.js';
 import { startHttpsServer } from '../src/server/https.js';
+import { sendJson } from '../src/server/respond.js';
 import { readTlsPair } from '../src/server/tls/pair.js';
 
 const [certPath, keyPath] = process.argv.slice(2);
@@ -21,7 +22,7 @@ app.set('etag', false);
 const body = express.raw({ type: () => true, limit: MAX_BODY_BYTES });
 const allow = (req: express.Request, res: express.Response): void => {
   const review = JSON.parse(Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '{}') as { request?: { uid?: string } };
-  res.json({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request?.uid ?? '', allowed: true } });
+  sendJson(res, 200, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request?.uid ?? '', allowed: true } });
 };
 app.post('/validate', body, allow);
 app.post('/mutate', body, allow);

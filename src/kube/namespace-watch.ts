@@ -28,6 +28,6 @@ export function watchNamespaces(kubeConfig: KubeConfig, fallback: NamespaceDirec
   });
   return {
     watch,
-    lookup: async (name, signal) => known.get(name) ?? fallback.lookup(name, signal),
+    lookup: (name, signal) => known.get(name) ?? fallback.lookup(name, signal),
   };
 }

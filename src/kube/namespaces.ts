@@ -19,19 +19,21 @@ export function kubeNamespaces(kubeConfig: KubeConfig, options: KubeNamespacesOp
   const ttlMs = options.ttlMs ?? 30_000;
   const cache = new Map<string, { info: NamespaceInfo; readAt: number }>();
 
+  const read = async (name: string, signal: AbortSignal, cached: { info: NamespaceInfo } | undefined): Promise<NamespaceInfo> => {
+    try {
+      const namespace = await abortable(api.readNamespace({ name }), signal);
+      const info: NamespaceInfo = { name, labels: { ...namespace.metadata?.labels, [NAME_LABEL]: name } };
+      cache.set(name, { info, readAt: Date.now() });
+      return info;
+    } catch (error) {
+      options.onError?.(name, error);
+      return cached?.info ?? { name, labels: { [NAME_LABEL]: name } };
+    }
+  };
   return {
-    async lookup(name, signal) {
+    lookup(name, signal) {
       const cached = cache.get(name);
-      if (cached && Date.now() - cached.readAt < ttlMs) return cached.info;
-      try {
-        const namespace = await abortable(api.readNamespace({ name }), signal);
-        const info: NamespaceInfo = { name, labels: { ...namespace.metadata?.labels, [NAME_LABEL]: name } };
-        cache.set(name, { info, readAt: Date.now() });
-        return info;
-      } catch (error) {
-        options.onError?.(name, error);
-        return cached?.info ?? { name, labels: { [NAME_LABEL]: name } };
-      }
+      return cached && Date.now() - cached.readAt < ttlMs ? cached.info : read(name, signal, cached);
     },
   };
 }

@@ -30,7 +30,7 @@ export function inspectorFacts(inspector: ImageInspector, pullCredentials?: Pull
     }
   }
 
-  return async (request, signal, deadline) => {
+  return (request, signal, deadline) => {
     // Facts known by digest serve any pod without a registry call, whatever its pull secrets (README, "Caching").
     const known = inspector.known?.(request.image);
     if (known !== undefined) return { kind: 'known', facts: known };

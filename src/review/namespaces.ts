@@ -1,9 +1,11 @@
 import type { NamespaceInfo } from '../policy/compile.js';
 import type { Labels } from '../policy/selector.js';
+import type { MaybePromise } from '../shared/maybe-promise.js';
 
 /** Where namespace labels come from: Namespace objects in-cluster, configuration offline. */
 export interface NamespaceDirectory {
-  lookup(name: string, signal: AbortSignal): Promise<NamespaceInfo>;
+  /** Labels already in memory are returned as they are, without a promise. */
+  lookup(name: string, signal: AbortSignal): MaybePromise<NamespaceInfo>;
 }
 
 /** The API server sets this label on every Namespace, so a selector on it works even with names alone. */
@@ -12,7 +14,7 @@ export const NAME_LABEL = 'kubernetes.io/metadata.name';
 /** Namespace labels from configuration (e.g. `--namespace-labels production=environment=production`). */
 export function staticNamespaces(labelsByNamespace: Readonly<Record<string, Labels>> = {}): NamespaceDirectory {
   return {
-    async lookup(name) {
+    lookup(name) {
       return { name, labels: { ...labelsByNamespace[name], [NAME_LABEL]: name } };
     },
   };

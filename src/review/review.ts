@@ -9,6 +9,7 @@ import type { CompiledPolicy, PodScope } from '../policy/compile.js';
 import { RULE_NAMES, type RuleName } from '../policy/types.js';
 import { RULES } from '../rules/index.js';
 import type { FactsResult, RuleContext } from '../rules/types.js';
+import { all, then, type MaybePromise } from '../shared/maybe-promise.js';
 import { effectiveSecurity } from '../workload/security-context.js';
 import { optOutRequestOf, type OptOutRequest } from '../workload/opt-out.js';
 import { podTargetOf, type ContainerTarget, type PodTarget } from '../workload/targets.js';
@@ -34,15 +35,27 @@ export interface ReviewResult {
 /**
  * The validating webhook: every rule of every matching policy on every container to judge. `signal` is the work
  * deadline; `deadline` (epoch ms), when known, is when it fires (registry retries that cannot finish are skipped).
+ * The result is there at once when nothing had to be waited for (see MaybePromise); a malformed pod spec throws
+ * WorkloadShapeError, synchronously or as a rejection.
  */
-export async function validate(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal, deadline?: number): Promise<ReviewResult> {
-  const prepared = await prepare(request, deps, signal);
-  if (prepared.kind === 'skip') return { verdict: allowVerdict(), skipped: prepared.reason, findings: [] };
-  const { target, scope, policies } = prepared;
-  // Which policies judge each container: decided once per container, used for facts, rules and the summary.
-  const judging = target.containers.map((container) => ({ container, policies: policies.filter((p) => p.appliesTo(scope, container.image).matched) }));
-  const images = judging.filter((j) => j.policies.some(usesFacts)).map((j) => j.container.image);
-  const facts = await factsFor(images, target, scope, deps.facts, signal, deadline);
+export function validate(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal, deadline?: number): MaybePromise<ReviewResult> {
+  return then(prepare(request, deps, signal), (prepared) => {
+    if (prepared.kind === 'skip') return { verdict: allowVerdict(), skipped: prepared.reason, findings: [] };
+    const { target, scope, policies } = prepared;
+    // Which policies judge each container: decided once per container, used for facts, rules and the summary.
+    const judging = target.containers.map((container) => ({ container, policies: policies.filter((p) => p.appliesTo(scope, container.image).matched) }));
+    const images = judging.filter((j) => j.policies.some(usesFacts)).map((j) => j.container.image);
+    return then(factsFor(images, target, scope, deps.facts, signal, deadline), (facts) => judgeAll(prepared, judging, facts));
+  });
+}
+
+interface Judging {
+  readonly container: ContainerTarget;
+  readonly policies: readonly CompiledPolicy[];
+}
+
+/** Every container's judges, on what is known of its image: the findings and the verdict. */
+function judgeAll({ target, scope, policies }: Ready, judging: readonly Judging[], facts: ReadonlyMap<string, FactsResult>): ReviewResult {
   const declarations = declarationsFor(target, scope, policies);
   const optOut = optOutRequestOf(target.podAnnotations);
   const findings = judging.flatMap(({ container, policies: judges }) => {
@@ -64,45 +77,52 @@ export async function validate(request: AdmissionRequest, deps: ReviewDependenci
  * The mutating webhook: the patch the Enforce policies ask for (hardening, runAsUser from the image, read-only root
  * with writable directories, digest pinning, init containers), and as warnings what the DryRun ones would add.
  */
-export async function mutate(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal, deadline?: number): Promise<ReviewResult> {
-  const prepared = await prepare(request, deps, signal);
-  if (prepared.kind === 'skip') return { verdict: allowVerdict(), skipped: prepared.reason, findings: [] };
-  if (!prepared.target.patchable) return { verdict: allowVerdict(), skipped: 'a Pod spec cannot be changed after creation', findings: [] };
-  const facts = await factsFor(imagesToInspect(prepared), prepared.target, prepared.scope, deps.facts, signal, deadline);
-  const { operations, warnings } = planMutation(prepared, (image) => facts.get(image) ?? NOT_INSPECTED);
-  return { verdict: verdictOf([], { warnings, patch: operations }), findings: [] };
+export function mutate(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal, deadline?: number): MaybePromise<ReviewResult> {
+  return then(prepare(request, deps, signal), (prepared) => {
+    if (prepared.kind === 'skip') return { verdict: allowVerdict(), skipped: prepared.reason, findings: [] };
+    if (!prepared.target.patchable) return { verdict: allowVerdict(), skipped: 'a Pod spec cannot be changed after creation', findings: [] };
+    return then(factsFor(imagesToInspect(prepared), prepared.target, prepared.scope, deps.facts, signal, deadline), (facts) => {
+      const { operations, warnings } = planMutation(prepared, (image) => facts.get(image) ?? NOT_INSPECTED);
+      return { verdict: verdictOf([], { warnings, patch: operations }), findings: [] };
+    });
+  });
 }
 
-type Prepared =
-  | { readonly kind: 'skip'; readonly reason: string }
-  | { readonly kind: 'ready'; readonly target: PodTarget; readonly scope: PodScope; readonly policies: readonly CompiledPolicy[] };
+interface Ready {
+  readonly kind: 'ready';
+  readonly target: PodTarget;
+  readonly scope: PodScope;
+  readonly policies: readonly CompiledPolicy[];
+}
 
-async function prepare(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal): Promise<Prepared> {
+type Prepared = { readonly kind: 'skip'; readonly reason: string } | Ready;
+
+function prepare(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal): MaybePromise<Prepared> {
   const targets = podTargetOf(request);
   if (targets.kind === 'skip') return targets;
   const { target } = targets;
   if (target.containers.length === 0) return { kind: 'skip', reason: 'no new or changed container' };
-  const namespace = await deps.namespaces.lookup(request.namespace, signal);
-  const scope: PodScope = { namespace, serviceAccount: target.spec.serviceAccountName || 'default' };
-  return { kind: 'ready', target, scope, policies: deps.policies() };
+  return then(deps.namespaces.lookup(request.namespace, signal), (namespace): Prepared => {
+    const scope: PodScope = { namespace, serviceAccount: target.spec.serviceAccountName || 'default' };
+    return { kind: 'ready', target, scope, policies: deps.policies() };
+  });
 }
 
 const NOT_INSPECTED: FactsResult = { kind: 'not-inspected' };
 
 /** Inspects each distinct image once, concurrently, with what the kubelet would pull it with. */
-async function factsFor(
+function factsFor(
   images: readonly string[],
   target: PodTarget,
   scope: PodScope,
   source: FactsSource,
   signal: AbortSignal,
   deadline: number | undefined,
-): Promise<Map<string, FactsResult>> {
-  const distinct = new Set(images.filter((image) => image !== ''));
+): MaybePromise<ReadonlyMap<string, FactsResult>> {
+  const distinct = [...new Set(images.filter((image) => image !== ''))];
   const imagePullSecrets = (target.spec.imagePullSecrets ?? []).map((s) => s.name ?? '').filter((name) => name !== '');
   const request = { namespace: scope.namespace.name, serviceAccount: scope.serviceAccount, imagePullSecrets };
-  const entries = await Promise.all([...distinct].map(async (image) => [image, await source({ ...request, image }, signal, deadline)] as const));
-  return new Map(entries);
+  return then(all(distinct.map((image) => source({ ...request, image }, signal, deadline))), (results) => new Map(results.map((facts, i) => [distinct[i] ?? '', facts])));
 }
 
 function usesFacts(policy: CompiledPolicy): boolean {

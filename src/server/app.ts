@@ -8,8 +8,10 @@ import { outcomeLabel, WARNING_PREFIX } from '../decision/verdict.js';
 import { createMetrics, METRICS_CONTENT_TYPE, type AdmissionOutcome, type Metrics } from '../observe/metrics.js';
 import { createReadiness, describeReadiness, type Readiness } from '../observe/readiness.js';
 import { mutate, validate, type ReviewDependencies, type ReviewResult } from '../review/review.js';
+import { isPromise, type MaybePromise } from '../shared/maybe-promise.js';
 import { WorkloadShapeError } from '../workload/shape.js';
-import { budgetForQuery } from './deadline.js';
+import { budgetForQuery, WorkDeadlines } from './deadline.js';
+import { sendJson } from './respond.js';
 import { statusBody } from './status.js';
 
 /** An UPDATE carries two objects of up to ~1.5 MiB each; kubewebhook caps at the same size. */
@@ -30,6 +32,7 @@ interface AppContext {
   readonly review: ReviewDependencies;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  readonly deadlines: WorkDeadlines;
 }
 
 const REVIEWERS: Readonly<Record<Endpoint, typeof validate>> = { validate, mutate };
@@ -38,7 +41,7 @@ const REVIEWERS: Readonly<Record<Endpoint, typeof validate>> = { validate, mutat
 export function createApp(options: AppOptions): express.Express {
   const { logger } = options;
   const readiness = options.readiness ?? createReadiness();
-  const context: AppContext = { review: options.review, logger, metrics: options.metrics ?? createMetrics({ processMetrics: false }) };
+  const context: AppContext = { review: options.review, logger, metrics: options.metrics ?? createMetrics({ processMetrics: false }), deadlines: new WorkDeadlines() };
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -64,7 +67,7 @@ export function createApp(options: AppOptions): express.Express {
 
   const body = express.raw({ type: () => true, limit: MAX_BODY_BYTES });
   for (const endpoint of ['validate', 'mutate'] as const) {
-    app.post(`/${endpoint}`, body, (req, res) => handleReview(endpoint, req, res, context));
+    app.post(`/${endpoint}`, body, (req, res, next) => handleReview(endpoint, req, res, next, context));
     app.all(`/${endpoint}`, (_req, res) => {
       res.status(405).set('Allow', 'POST').json(statusBody(405, `/${endpoint} takes POST with an AdmissionReview`));
     });
@@ -80,53 +83,78 @@ export function createApp(options: AppOptions): express.Express {
   return app;
 }
 
-async function handleReview(endpoint: Endpoint, req: Request, res: Response, options: AppContext): Promise<void> {
+/**
+ * Answers one review. A warm review (facts and namespace labels in memory) is decided synchronously and answered
+ * at once; one that waits (registry, API server) is answered when it settles or, at the latest, with the
+ * failurePolicy's last-resort verdict just before the API server's deadline.
+ */
+function handleReview(endpoint: Endpoint, req: Request, res: Response, next: NextFunction, context: AppContext): void {
   const started = performance.now();
-  let outcome: AdmissionOutcome = 'error';
-  try {
-    outcome = await answerReview(endpoint, req, res, options, started);
-  } finally {
-    options.metrics.observeAdmission(endpoint, outcome, (performance.now() - started) / 1000);
-  }
-}
-
-/** Answers one review; returns how it ended, for the metrics. */
-async function answerReview(endpoint: Endpoint, req: Request, res: Response, options: AppContext, started: number): Promise<AdmissionOutcome> {
-  const { logger } = options;
+  const observe = (outcome: AdmissionOutcome): void => context.metrics.observeAdmission(endpoint, outcome, (performance.now() - started) / 1000);
+  const { logger } = context;
   let request: AdmissionRequest;
   try {
     request = decodeAdmissionReview(Buffer.isBuffer(req.body) ? req.body : '');
   } catch (err) {
-    if (!(err instanceof AdmissionDecodeError)) throw err;
+    if (!(err instanceof AdmissionDecodeError)) return fail(err);
     logger.warn({ endpoint, error: err.message }, 'malformed admission review');
-    res.status(400).json(statusBody(400, err.message));
-    return 'bad-request';
+    sendJson(res, 400, statusBody(400, err.message));
+    return observe('bad-request');
+  }
+
+  function fail(err: unknown): void {
+    if (err instanceof WorkloadShapeError) {
+      logger.warn({ endpoint, uid: request.uid, error: err.message }, 'malformed object in admission review');
+      sendJson(res, 400, statusBody(400, err.message));
+      return observe('bad-request');
+    }
+    observe('error');
+    next(err);
   }
 
   const queryAt = req.url.indexOf('?');
   const budget = budgetForQuery(queryAt === -1 ? '' : req.url.slice(queryAt + 1));
-  // A timer cleared as soon as the review is done, not AbortSignal.timeout: that one fires for every review, long
-  // after it was answered (building a TimeoutError with its stack each time), and keeps the review's state alive.
-  const work = new AbortController();
-  const workTimer = setTimeout(() => work.abort(new DOMException('the admission work budget ran out', 'TimeoutError')), budget.workMs);
-  let result: ReviewResult;
+  const work = context.deadlines.at(Date.now() + budget.workMs);
+  let review: MaybePromise<ReviewResult>;
   try {
-    result = await withinDeadline(REVIEWERS[endpoint](request, options.review, work.signal, Date.now() + budget.workMs), budget.answerMs, () =>
-      lastResortVerdict(options.review, budget.timeoutMs),
-    );
+    review = REVIEWERS[endpoint](request, context.review, work.signal, work.deadline);
   } catch (err) {
-    if (!(err instanceof WorkloadShapeError)) throw err;
-    logger.warn({ endpoint, uid: request.uid, error: err.message }, 'malformed object in admission review');
-    res.status(400).json(statusBody(400, err.message));
-    return 'bad-request';
-  } finally {
-    clearTimeout(workTimer);
+    return fail(err);
   }
+  const finish = (result: () => ReviewResult): void => {
+    try {
+      observe(answer(endpoint, request, result(), res, context, started));
+    } catch (err) {
+      fail(err);
+    }
+  };
+  if (!isPromise(review)) return finish(() => review);
 
+  // Whichever comes first, the review or the last-resort deadline, answers; the other is ignored.
+  let settled = false;
+  const settle = (result: () => ReviewResult): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(lastResort);
+    finish(result);
+  };
+  const lastResort = setTimeout(() => settle(() => lastResortVerdict(context.review, budget.timeoutMs)), budget.answerMs);
+  review.then(
+    (result) => settle(() => result),
+    (err: unknown) =>
+      settle(() => {
+        throw err;
+      }),
+  );
+}
+
+/** Sends the verdict, logs it and counts its rule outcomes; returns how it ended, for the metrics. */
+function answer(endpoint: Endpoint, request: AdmissionRequest, result: ReviewResult, res: Response, context: AppContext, started: number): AdmissionOutcome {
+  const { logger } = context;
   const { verdict } = result;
   const decision = decisionOf(verdict);
   for (const finding of result.findings) {
-    options.metrics.ruleDecisions.inc({ policy: finding.policy, rule: finding.rule, action: outcomeLabel(finding), namespace: request.namespace });
+    context.metrics.ruleDecisions.inc({ policy: finding.policy, rule: finding.rule, action: outcomeLabel(finding), namespace: request.namespace });
   }
   // A plain allow (no warning, no finding; patched or not) is the bulk of the traffic and says nothing an operator
   // acts on: debug, as Gatekeeper and Kyverno keep theirs. Everything else is info.
@@ -152,7 +180,7 @@ async function answerReview(endpoint: Endpoint, req: Request, res: Response, opt
       'admission',
     );
   }
-  res.json(encodeAdmissionReview(request.uid, verdict));
+  sendJson(res, 200, encodeAdmissionReview(request.uid, verdict));
   return decision;
 }
 
@@ -160,19 +188,6 @@ async function answerReview(endpoint: Endpoint, req: Request, res: Response, opt
 export function decisionOf(verdict: Verdict): 'allowed' | 'allowed-with-warnings' | 'denied' {
   if (!verdict.allowed) return 'denied';
   return verdict.warnings.length > 0 ? 'allowed-with-warnings' : 'allowed';
-}
-
-/** Resolves with the review, or with the fallback just before the API server's deadline. */
-async function withinDeadline(review: Promise<ReviewResult>, answerMs: number, fallback: () => ReviewResult): Promise<ReviewResult> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<ReviewResult>((resolve) => {
-    timer = setTimeout(() => resolve(fallback()), answerMs);
-  });
-  try {
-    return await Promise.race([review, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A review still running at the deadline is answered by the policies' failurePolicy: one Fail is enough to deny. */

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { memoized } from '../shared/memo.js';
 
 /**
@@ -39,4 +40,46 @@ export function budgetFor(timeoutParameter: unknown): AdmissionBudget {
   // A busy node delays timers by hundreds of milliseconds: keep up to 1 s between our last-resort answer and the
   // API server's deadline, and stop registry work well before that so the rules can still decide.
   return { timeoutMs, workMs: Math.round(timeoutMs * 0.7), answerMs: timeoutMs - Math.min(1_000, timeoutMs * 0.25) };
+}
+
+/** What a review is given to stop its work by: the signal, and the moment (epoch ms) it fires. */
+export interface WorkDeadline {
+  readonly signal: AbortSignal;
+  readonly deadline: number;
+}
+
+/**
+ * Work deadlines shared by the admissions whose budgets run out within the same window of `windowMs`: one
+ * AbortController and one timer per window instead of one per admission, in the manner of a timer wheel (Netty's
+ * HashedWheelTimer, the kernel's timer wheel). A deadline fires up to `windowMs` early, never late; a warm admission
+ * (facts in memory) never looks at its signal, so this is all it costs.
+ */
+export class WorkDeadlines {
+  private readonly windows = new Map<number, WorkDeadline>();
+
+  constructor(private readonly windowMs = 50) {}
+
+  /** The shared deadline at `at` (epoch ms) rounded down to its window. */
+  at(at: number): WorkDeadline {
+    const window = Math.floor(at / this.windowMs);
+    const existing = this.windows.get(window);
+    if (existing !== undefined) return existing;
+    const controller = new AbortController();
+    // Every review ending in this window may listen (a registry request each): no leak warning past 10 listeners.
+    setMaxListeners(0, controller.signal);
+    const shared: WorkDeadline = { signal: controller.signal, deadline: window * this.windowMs };
+    this.windows.set(window, shared);
+    const timer = setTimeout(() => {
+      this.windows.delete(window);
+      controller.abort(new DOMException('the admission work budget ran out', 'TimeoutError'));
+    }, Math.max(0, shared.deadline - Date.now()));
+    // Nothing waits on a window nobody uses any more: it must not keep a stopping process alive.
+    timer.unref();
+    return shared;
+  }
+
+  /** Windows not yet fired (for tests). */
+  get pending(): number {
+    return this.windows.size;
+  }
 }

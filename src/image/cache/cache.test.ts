@@ -15,6 +15,29 @@ const digest = (c: string): string => `sha256:${c.repeat(64)}`;
 const layer = (d: string): LayerIndex => ({ digest: d, entries: [{ path: '/bin/sh', kind: 'file', mode: 0o755 }], whiteouts: [], opaqueDirs: [], files: {} });
 
 describe('LruCache', () => {
+  it('gives a hit entry one second chance at eviction, and no more without another hit', () => {
+    const lru = new LruCache<number>({ maxEntries: 3, maxBytes: 100 });
+    for (const key of ['a', 'b', 'c']) lru.set(key, 0, 1);
+    assert.equal(lru.get('a'), 0);
+    lru.set('d', 0, 1);
+    assert.deepEqual([...lru.keys()], ['c', 'd', 'a'], 'b, the least recently used, went; a moved behind');
+    lru.set('e', 0, 1);
+    lru.set('f', 0, 1);
+    assert.deepEqual([...lru.keys()], ['a', 'e', 'f']);
+    lru.set('g', 0, 1);
+    assert.deepEqual([...lru.keys()], ['e', 'f', 'g'], 'a was not used again');
+  });
+
+  it('evicts when every entry was hit (each gets its chance, then the oldest goes)', () => {
+    const lru = new LruCache<number>({ maxEntries: 2, maxBytes: 100 });
+    lru.set('a', 1, 1);
+    lru.set('b', 2, 1);
+    lru.get('a');
+    lru.get('b');
+    lru.set('c', 3, 1);
+    assert.deepEqual([...lru.keys()], ['b', 'c']);
+  });
+
   it('evicts the least recently used entry past the entry bound', () => {
     const lru = new LruCache<number>({ maxEntries: 2, maxBytes: 100 });
     lru.set('a', 1, 1);

@@ -1,4 +1,9 @@
-/** A least-recently-used map bounded by entry count and by approximate bytes. */
+/**
+ * A least-recently-used map bounded by entry count and by approximate bytes, evicting by second chance (CLOCK, as
+ * page caches do): a hit only marks its entry, and the entry is moved behind the others when eviction reaches it.
+ * Moving it on every hit (delete + set) made each admission rebuild the Map's hash table now and then, garbage
+ * that outlived the young generation and brought mark-compact pauses with it.
+ */
 
 export interface LruOptions {
   readonly maxEntries: number;
@@ -6,7 +11,7 @@ export interface LruOptions {
 }
 
 export class LruCache<V> {
-  private readonly map = new Map<string, { value: V; bytes: number }>();
+  private readonly map = new Map<string, { readonly value: V; readonly bytes: number; used: boolean }>();
   private totalBytes = 0;
 
   constructor(private readonly options: LruOptions) {
@@ -16,8 +21,7 @@ export class LruCache<V> {
   get(key: string): V | undefined {
     const hit = this.map.get(key);
     if (hit === undefined) return undefined;
-    this.map.delete(key);
-    this.map.set(key, hit); // most recent last
+    hit.used = true;
     return hit.value;
   }
 
@@ -29,12 +33,17 @@ export class LruCache<V> {
   set(key: string, value: V, bytes: number): void {
     this.delete(key);
     if (bytes > this.options.maxBytes) return;
-    this.map.set(key, { value, bytes });
+    this.map.set(key, { value, bytes, used: false });
     this.totalBytes += bytes;
-    for (const [oldest, entry] of this.map) {
-      if (this.map.size <= this.options.maxEntries && this.totalBytes <= this.options.maxBytes) break;
+    while (this.map.size > this.options.maxEntries || this.totalBytes > this.options.maxBytes) {
+      // Oldest first (insertion order). Terminates: each entry is given at most one second chance per pass.
+      const [oldest, entry] = this.map.entries().next().value as [string, { value: V; bytes: number; used: boolean }];
       this.map.delete(oldest);
-      this.totalBytes -= entry.bytes;
+      if (oldest === key) this.map.set(oldest, entry); // never the entry being stored (it fits on its own)
+      else if (entry.used) {
+        entry.used = false;
+        this.map.set(oldest, entry);
+      } else this.totalBytes -= entry.bytes;
     }
   }
 
