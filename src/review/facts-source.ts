@@ -17,5 +17,6 @@ export interface FactsRequest {
  */
 export type FactsSource = (request: FactsRequest, signal: AbortSignal, deadline?: number) => MaybePromise<FactsResult>;
 
-const NOT_INSPECTED: FactsResult = { kind: 'not-inspected' };
+/** What rules see for an image nobody inspected (offline, or not needed by any active rule). */
+export const NOT_INSPECTED: FactsResult = { kind: 'not-inspected' };
 export const noInspection: FactsSource = () => NOT_INSPECTED;

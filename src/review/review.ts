@@ -13,7 +13,7 @@ import { all, then, type MaybePromise } from '../shared/maybe-promise.js';
 import { effectiveSecurity } from '../workload/security-context.js';
 import { optOutRequestOf, type OptOutRequest } from '../workload/opt-out.js';
 import { podTargetOf, type ContainerTarget, type PodTarget } from '../workload/targets.js';
-import type { FactsSource } from './facts-source.js';
+import { NOT_INSPECTED, type FactsSource } from './facts-source.js';
 import type { NamespaceDirectory } from './namespaces.js';
 
 export interface ReviewDependencies {
@@ -107,8 +107,6 @@ function prepare(request: AdmissionRequest, deps: ReviewDependencies, signal: Ab
     return { kind: 'ready', target, scope, policies: deps.policies() };
   });
 }
-
-const NOT_INSPECTED: FactsResult = { kind: 'not-inspected' };
 
 /** Inspects each distinct image once, concurrently, with what the kubelet would pull it with. */
 function factsFor(
