@@ -15,8 +15,8 @@
  * --no-memory-reducer: V8's memory reducer shrinks the heap when a process falls idle (made for browser tabs). A
  * webhook idles between bursts of pod creations; after each idle spell the reducer's mark-compacts paused it 31-39
  * ms, and the first mark-compact under the next burst, on the shrunk heap, took 12-19 ms plus incremental steps of
- * up to 32 ms: the first 15 s of load at 1,000 req/s had a p99 of 12-28 ms (4-6 ms with the flag). The heap keeps
- * its size instead (~40-60 MiB; RSS after the throughput runs 175 vs 162-165 MiB).
+ * up to 32 ms: the first 15-20 s of load at 1,000 req/s had a p99 of 12-28 ms (3.9-5.7 ms with the flag). The heap
+ * keeps its size instead (~40-60 MiB; RSS after bench/admission.ts's throughput runs 175-225 MiB, 162-184 without).
  */
 export const RUNTIME_NODE_FLAGS = ['--expose-gc', '--max-semi-space-size=8', '--no-memory-reducer'] as const;
 
