@@ -32,7 +32,7 @@ export function imagesToInspect({ target, scope, policies }: MutationScope): str
 export function planMutation(input: MutationScope, factsOf: (image: string) => FactsResult): { operations: readonly JsonPatchOperation[]; warnings: string[] } {
   const { target, scope, policies } = input;
   // Recognising an injected init container needs every declaration; injecting one, an active policy's.
-  const declarations = target.ephemeralOnly ? [] : declarationsFor(target, scope, policies);
+  const declarations = podDeclarations(input);
   const active = declarations.filter(isActive);
   const inputFor = (only: Enforcement): PodMutationInput => ({
     target,
@@ -59,10 +59,14 @@ function sameMutationInput(a: PodMutationInput, b: PodMutationInput): boolean {
   );
 }
 
-/** Declarations of active policies for this pod; none for the ephemeralcontainers subresource (it cannot add any). */
-function injectionsFor({ target, scope, policies }: MutationScope): Declaration[] {
-  if (target.ephemeralOnly) return [];
-  return declarationsFor(target, scope, policies).filter(isActive);
+/** Every declaration for this pod; none for the ephemeralcontainers subresource (it cannot add any). */
+function podDeclarations({ target, scope, policies }: MutationScope): Declaration[] {
+  return target.ephemeralOnly ? [] : declarationsFor(target, scope, policies);
+}
+
+/** Declarations of active policies for this pod. */
+function injectionsFor(input: MutationScope): Declaration[] {
+  return podDeclarations(input).filter(isActive);
 }
 
 const isActive = (declaration: Declaration): boolean => declaration.policy.mutate.action !== 'Off';
