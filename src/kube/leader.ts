@@ -39,6 +39,8 @@ export function startLeaderElection(kubeConfig: KubeConfig, options: LeaderElect
   let observed: { record: string; at: number } | undefined;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  /** The attempt in flight: stop() waits for it, or its renewal would land after the release and void it (409). */
+  let attempt: Promise<void> | undefined;
 
   const setLeading = (next: boolean): void => {
     if (next === leading) return;
@@ -91,26 +93,34 @@ export function startLeaderElection(kubeConfig: KubeConfig, options: LeaderElect
       if (leading && Date.now() - lastRenewal >= renewDeadlineMs) setLeading(false);
     }
     if (!stopped) {
-      timer = setTimeout(() => void tick(), retryPeriodMs);
+      timer = setTimeout(runAttempt, retryPeriodMs);
       timer.unref();
     }
   }
-  void tick();
+  const runAttempt = (): void => {
+    attempt = tick();
+  };
+  runAttempt();
 
   return {
     isLeader: () => leading,
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      await attempt;
       if (!leading) return;
       setLeading(false);
-      try {
-        const current = await api.readNamespacedLease({ name, namespace });
-        if (current.spec?.holderIdentity !== identity) return;
-        // client-go's ReleaseOnCancel: an empty holder lets the next candidate acquire without waiting.
-        await api.replaceNamespacedLease({ name, namespace, body: { ...current, spec: { ...current.spec, holderIdentity: '', leaseDurationSeconds: 1 } } });
-      } catch (err) {
-        options.onError?.(err);
+      // client-go's ReleaseOnCancel: an empty holder lets the next candidate acquire without waiting. A 409 is a
+      // write that landed between our read and replace (a renewal of ours still in the API server): read again.
+      for (let tries = 2; tries > 0; tries--) {
+        try {
+          const current = await api.readNamespacedLease({ name, namespace });
+          if (current.spec?.holderIdentity !== identity) return;
+          await api.replaceNamespacedLease({ name, namespace, body: { ...current, spec: { ...current.spec, holderIdentity: '', leaseDurationSeconds: 1 } } });
+          return;
+        } catch (err) {
+          if (statusOf(err) !== 409 || tries === 1) options.onError?.(err);
+        }
       }
     },
   };

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
+import { startLeaderElection } from '../../src/kube/leader.js';
 import { syncPoliciesFromCluster, type PolicySync } from '../../src/kube/policy-sync.js';
 import { watchNamespaces } from '../../src/kube/namespace-watch.js';
 import { PolicyStore } from '../../src/policy/store.js';
@@ -154,6 +155,19 @@ describe('leader election over a Lease', () => {
     } finally {
       await a.stop();
       await b.stop();
+    }
+  });
+
+  it('a leader stopped while its renewal is in flight still releases the lease', async () => {
+    // Renewals back to back (retryPeriod 1 ms), so stop() lands on one in flight: its write must not void the release.
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const lease = `release-race-${attempt}`;
+      const election = startLeaderElection(kubeConfig, { namespace: 'distroless-guard', leaseName: lease, identity: 'r1', retryPeriodMs: 1, leaseDurationMs: 5_000 });
+      await until('leading', () => election.isLeader());
+      await sleep(5 + attempt * 3);
+      await election.stop();
+      const spec = api.get(LEASES, lease)?.['spec'] as { holderIdentity: string } | undefined;
+      assert.equal(spec?.holderIdentity, '', `released when stop() resolves (attempt ${attempt})`);
     }
   });
 
