@@ -9,19 +9,22 @@ export const MAX_WARNING_LENGTH = 256;
  * `status` only on denial, `patchType: JSONPatch` always alongside a (base64) patch, and no patch on denial.
  */
 export function encodeAdmissionReview(uid: string, verdict: Verdict): WireAdmissionReviewResponse {
-  const warnings = verdict.warnings.map(clampWarning);
-  const response: WireAdmissionResponse = {
-    uid,
-    allowed: verdict.allowed,
-    ...(!verdict.allowed && verdict.denial ? { status: { code: verdict.denial.code, message: verdict.denial.message } } : {}),
-    ...(verdict.allowed && verdict.patch.length > 0
-      ? { patchType: 'JSONPatch' as const, patch: Buffer.from(JSON.stringify(verdict.patch)).toString('base64') }
-      : {}),
-    ...(warnings.length > 0 ? { warnings } : {}),
-    ...(Object.keys(verdict.auditAnnotations).length > 0 ? { auditAnnotations: verdict.auditAnnotations } : {}),
-  };
+  // Fields set one by one (not spread in): every admission is encoded, most of them a bare allow.
+  const response: Mutable<WireAdmissionResponse> = { uid, allowed: verdict.allowed };
+  if (!verdict.allowed && verdict.denial) response.status = { code: verdict.denial.code, message: verdict.denial.message };
+  if (verdict.allowed && verdict.patch.length > 0) {
+    response.patchType = 'JSONPatch';
+    response.patch = Buffer.from(JSON.stringify(verdict.patch)).toString('base64');
+  }
+  if (verdict.warnings.length > 0) response.warnings = verdict.warnings.map(clampWarning);
+  for (const _ in verdict.auditAnnotations) {
+    response.auditAnnotations = verdict.auditAnnotations;
+    break;
+  }
   return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response };
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export function clampWarning(warning: string): string {
   return warning.length <= MAX_WARNING_LENGTH ? warning : `${warning.slice(0, MAX_WARNING_LENGTH - 1)}…`;

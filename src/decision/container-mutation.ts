@@ -1,6 +1,6 @@
 import type { V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { FactsResult } from '../rules/types.js';
-import { patchOps, type JsonPatchOperation, type PointerSegment } from '../shared/json-patch.js';
+import { below, patchOps, pointer, pointerOf, type JsonPatchOperation, type PatchPath } from '../shared/json-patch.js';
 import { effectiveSecurity, type EffectiveSecurity } from '../workload/security-context.js';
 import type { ContainerTarget } from '../workload/targets.js';
 import { kept, type Change, type Note } from './change.js';
@@ -148,17 +148,17 @@ export function needsFacts(spec: V1PodSpec, target: ContainerTarget, settings: M
 
 /** The operations for an existing container: its image, then its securityContext, then its volumeMounts. */
 export function containerOperations(target: ContainerTarget, mutation: ContainerMutation): JsonPatchOperation[] {
-  const path = target.path;
-  return [
-    ...(mutation.image !== undefined ? [patchOps.replace([...path, 'image'], mutation.image)] : []),
-    ...securityContextOperations(path, target.container.securityContext, mutation.securityContext),
-    ...appendOperations([...path, 'volumeMounts'], target.container.volumeMounts, mutation.volumeMounts),
-  ];
+  const path = pointer(target.path);
+  const operations = securityContextOperations(path, target.container.securityContext, mutation.securityContext);
+  if (mutation.image !== undefined) operations.unshift(patchOps.replace(below(path, 'image'), mutation.image));
+  operations.push(...appendOperations(below(path, 'volumeMounts'), target.container.volumeMounts, mutation.volumeMounts));
+  return operations;
 }
 
 /** Appends items to a list: an absent (or null) list is created whole, an existing one appended to with "-". */
-export function appendOperations(path: readonly PointerSegment[], existing: readonly unknown[] | null | undefined, items: readonly unknown[]): JsonPatchOperation[] {
+export function appendOperations(path: PatchPath, existing: readonly unknown[] | null | undefined, items: readonly unknown[]): JsonPatchOperation[] {
   if (items.length === 0) return [];
   if (existing === undefined || existing === null) return [patchOps.add(path, [...items])];
-  return items.map((item) => patchOps.add([...path, '-'], item));
+  const end = below(pointerOf(path), '-');
+  return items.map((item) => patchOps.add(end, item));
 }

@@ -1,6 +1,6 @@
 import type { V1PodSpec } from '@kubernetes/client-node';
-import { patchOps, type JsonPatchOperation, type PointerSegment } from '../shared/json-patch.js';
-import { effectiveSecurity, normaliseCapability, type EffectiveSecurity } from '../workload/security-context.js';
+import { below, patchOps, pointerOf, type JsonPatchOperation, type PatchPath } from '../shared/json-patch.js';
+import { dropsAll, effectiveSecurity, normaliseCapability, type EffectiveSecurity } from '../workload/security-context.js';
 import type { ContainerTarget } from '../workload/targets.js';
 
 export interface HardeningPlan {
@@ -43,7 +43,7 @@ export function planHardening(
     if (security.seccompProfileType === undefined) fields['seccompProfile'] = { type: 'RuntimeDefault' };
     else if (security.seccompProfileType === 'Unconfined') conflicts.push('seccompProfile Unconfined is set explicitly; left as is');
     if (security.capabilitiesDrop === undefined) fields['capabilities'] = { drop: ['ALL'] };
-    else if (!security.capabilitiesDrop.some((c) => normaliseCapability(c) === 'ALL')) {
+    else if (!dropsAll(security.capabilitiesDrop)) {
       conflicts.push('capabilities.drop is set without ALL; left as is');
     }
   }
@@ -57,18 +57,24 @@ export function planHardening(
  * gets its `drop` list.
  */
 export function securityContextOperations(
-  containerPath: readonly PointerSegment[],
+  containerPath: PatchPath,
   own: { capabilities?: unknown } | null | undefined,
   fields: Readonly<Record<string, unknown>>,
 ): JsonPatchOperation[] {
-  if (Object.keys(fields).length === 0) return [];
-  const scPath = [...containerPath, 'securityContext'];
+  if (isEmpty(fields)) return [];
+  const scPath = below(pointerOf(containerPath), 'securityContext');
   if (!own) return [patchOps.add(scPath, fields)];
-  return Object.entries(fields).map(([field, value]) =>
-    field === 'capabilities' && own.capabilities
-      ? patchOps.add([...scPath, 'capabilities', 'drop'], ['ALL'])
-      : patchOps.add([...scPath, field], value),
-  );
+  const operations: JsonPatchOperation[] = [];
+  for (const field in fields) {
+    const value = fields[field];
+    operations.push(field === 'capabilities' && own.capabilities ? patchOps.add(below(scPath, 'capabilities', 'drop'), ['ALL']) : patchOps.add(below(scPath, field), value));
+  }
+  return operations;
+}
+
+function isEmpty(fields: Readonly<Record<string, unknown>>): boolean {
+  for (const _ in fields) return false;
+  return true;
 }
 
 /** "runAsNonRoot: true", "capabilities.drop: [ALL]", "seccompProfile: RuntimeDefault", "runAsUser: 65532". */

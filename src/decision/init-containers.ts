@@ -13,6 +13,7 @@ export interface Declaration {
  * the declaration's podSelector selects the pod's labels (for a workload: its pod template's).
  */
 export function declarationsFor(target: Pick<PodTarget, 'spec' | 'podLabels'>, scope: PodScope, policies: readonly CompiledPolicy[]): Declaration[] {
+  if (!policies.some((policy) => policy.mutate.initContainers.length > 0)) return [];
   const images = (target.spec.containers ?? []).map((c) => c.image ?? '');
   return policies
     .filter((policy) => images.some((image) => policy.appliesTo(scope, image).matched))

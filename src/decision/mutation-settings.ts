@@ -54,6 +54,7 @@ export function mergeSettings(settings: readonly MutationSettings[]): MutationSe
 }
 
 export function sameSettings(a: MutationSettings, b: MutationSettings | undefined): boolean {
+  if (a === b) return true;
   return (
     b !== undefined &&
     a.harden === b.harden &&
@@ -66,14 +67,25 @@ export function sameSettings(a: MutationSettings, b: MutationSettings | undefine
   );
 }
 
-/** Which policies count: only the Enforce ones (what is patched), or every active one (what DryRun describes). */
-export type Enforcement = 'Enforce' | 'all';
+/** The merged settings of the active policies that judge one container: what is patched, and what DryRun describes. */
+export interface ImageSettings {
+  /** The Enforce policies' settings (what is patched). */
+  readonly enforced: MutationSettings;
+  /** Every active policy's settings: the same object as `enforced` when the DryRun policies add nothing to it. */
+  readonly all: MutationSettings;
+}
 
-/** The merged settings of the active policies that judge a container running `image`. */
-export function settingsForImage(policies: readonly CompiledPolicy[], scope: PodScope, image: string, only: Enforcement): MutationSettings {
-  return mergeSettings(
-    policies
-      .filter((p) => p.mutate.action !== 'Off' && (only === 'all' || p.mutate.action === 'Enforce') && p.appliesTo(scope, image).matched)
-      .map((p) => settingsOf(p, scope.namespace)),
-  );
+/** The settings for a container running `image`, each applying policy matched once for both views. */
+export function settingsForImage(policies: readonly CompiledPolicy[], scope: PodScope, image: string): ImageSettings {
+  const enforced: MutationSettings[] = [];
+  const all: MutationSettings[] = [];
+  for (const policy of policies) {
+    if (policy.mutate.action === 'Off' || !policy.appliesTo(scope, image).matched) continue;
+    const settings = settingsOf(policy, scope.namespace);
+    all.push(settings);
+    if (policy.mutate.action === 'Enforce') enforced.push(settings);
+  }
+  const mergedEnforced = mergeSettings(enforced);
+  const mergedAll = all.length === enforced.length ? mergedEnforced : mergeSettings(all);
+  return { enforced: mergedEnforced, all: sameSettings(mergedAll, mergedEnforced) ? mergedEnforced : mergedAll };
 }

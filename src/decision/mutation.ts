@@ -8,7 +8,7 @@ import { kept, type Change, type Note } from './change.js';
 import { appendOperations, containerOperations, needsFacts, planContainer, type ContainerMutation } from './container-mutation.js';
 import type { ContainerIdentity } from './finding.js';
 import { containerNames, declarationsFor, initContainerBody, injectedFrom, sameImage, type Declaration } from './init-containers.js';
-import { sameSettings, settingsForImage, type Enforcement, type MutationSettings } from './mutation-settings.js';
+import { settingsForImage, type ImageSettings, type MutationSettings } from './mutation-settings.js';
 import { warning } from './verdict.js';
 
 /** One admission's pod, the policies in force and where it runs: what mutation is decided from, besides facts. */
@@ -18,55 +18,58 @@ export interface MutationScope {
   readonly policies: readonly CompiledPolicy[];
 }
 
+/**
+ * What mutation is planned from, besides facts, resolved once per admission: each container's settings (Enforce and
+ * all active policies) and the init-container declarations. The same object chooses the images to inspect and plans.
+ */
+export interface PreparedMutation {
+  readonly target: PodTarget;
+  readonly containers: readonly { readonly target: ContainerTarget; readonly settings: ImageSettings }[];
+  /** Every declaration for this pod, whatever its policy's action: recognises init containers injected before. */
+  readonly declarations: readonly Declaration[];
+  /** The active policies' declarations, with the settings a container running the init image gets. */
+  readonly injections: readonly { readonly declaration: Declaration; readonly settings: ImageSettings }[];
+}
+
+export function prepareMutation({ target, scope, policies }: MutationScope): PreparedMutation {
+  // The ephemeralcontainers subresource cannot add init containers: no declaration applies.
+  const declarations = target.ephemeralOnly ? [] : declarationsFor(target, scope, policies);
+  return {
+    target,
+    containers: target.containers.map((c) => ({ target: c, settings: settingsForImage(policies, scope, c.image) })),
+    declarations,
+    injections: declarations.filter(isActive).map((d) => ({ declaration: d, settings: settingsForImage(policies, scope, d.init.spec.image) })),
+  };
+}
+
 /** The images whose facts the mutation would use (inspected before planning, and only those). */
-export function imagesToInspect({ target, scope, policies }: MutationScope): string[] {
-  const containers = target.containers.filter((c) => needsFacts(target.spec, c, settingsForImage(policies, scope, c.image, 'all')));
-  const injections = injectionsFor({ target, scope, policies }).filter((d) => !isPresent(target, d));
-  return [...containers.map((c) => c.image), ...injections.map((d) => d.init.spec.image)];
+export function imagesToInspect({ target, containers, injections }: PreparedMutation): string[] {
+  const images: string[] = [];
+  for (const { target: container, settings } of containers) if (needsFacts(target.spec, container, settings.all)) images.push(container.image);
+  for (const { declaration } of injections) if (!isPresent(target, declaration)) images.push(declaration.init.spec.image);
+  return images;
 }
 
 /**
  * The patch the Enforce policies ask for, and the warnings: what the DryRun ones would add, and every note (explicit
  * choices kept, mutations impossible and why).
  */
-export function planMutation(input: MutationScope, factsOf: (image: string) => FactsResult): { operations: readonly JsonPatchOperation[]; warnings: string[] } {
-  const { target, scope, policies } = input;
-  // Recognising an injected init container needs every declaration; injecting one, an active policy's.
-  const declarations = podDeclarations(input);
-  const active = declarations.filter(isActive);
-  const inputFor = (only: Enforcement): PodMutationInput => ({
-    target,
-    containers: target.containers.map((c) => ({ target: c, settings: settingsForImage(policies, scope, c.image, only), facts: factsOf(c.image) })),
-    injections: active
-      .filter((d) => only === 'all' || d.policy.mutate.action === 'Enforce')
-      .map((d) => ({ declaration: d, settings: settingsForImage(policies, scope, d.init.spec.image, only), facts: factsOf(d.init.spec.image) })),
-    declarations,
+export function planMutation(prepared: PreparedMutation, factsOf: (image: string) => FactsResult): { operations: readonly JsonPatchOperation[]; warnings: string[] } {
+  const inputFor = (view: keyof ImageSettings): PodMutationInput => ({
+    target: prepared.target,
+    containers: prepared.containers.map(({ target, settings }) => ({ target, settings: settings[view], facts: factsOf(target.image) })),
+    injections: prepared.injections
+      .filter(({ declaration }) => view === 'all' || declaration.policy.mutate.action === 'Enforce')
+      .map(({ declaration, settings }) => ({ declaration, settings: settings[view], facts: factsOf(declaration.init.spec.image) })),
+    declarations: prepared.declarations,
   });
-  const enforcedInput = inputFor('Enforce');
-  const everythingInput = inputFor('all');
-  const enforced = planPodMutation(enforcedInput);
+  const enforced = planPodMutation(inputFor('enforced'));
   // planPodMutation is pure: when the DryRun policies add nothing, planning everything gives the enforced plan again.
-  const everything = sameMutationInput(enforcedInput, everythingInput) ? enforced : planPodMutation(everythingInput);
+  const dryRunAdds =
+    prepared.containers.some(({ settings }) => settings.all !== settings.enforced) ||
+    prepared.injections.some(({ declaration, settings }) => settings.all !== settings.enforced || declaration.policy.mutate.action !== 'Enforce');
+  const everything = dryRunAdds ? planPodMutation(inputFor('all')) : enforced;
   return { operations: enforced.operations, warnings: mutationWarnings(enforced, everything) };
-}
-
-function sameMutationInput(a: PodMutationInput, b: PodMutationInput): boolean {
-  return (
-    a.containers.length === b.containers.length &&
-    a.containers.every((c, i) => sameSettings(c.settings, b.containers[i]?.settings)) &&
-    a.injections.length === b.injections.length &&
-    a.injections.every((d, i) => d.declaration === b.injections[i]?.declaration && sameSettings(d.settings, b.injections[i]?.settings))
-  );
-}
-
-/** Every declaration for this pod; none for the ephemeralcontainers subresource (it cannot add any). */
-function podDeclarations({ target, scope, policies }: MutationScope): Declaration[] {
-  return target.ephemeralOnly ? [] : declarationsFor(target, scope, policies);
-}
-
-/** Declarations of active policies for this pod. */
-function injectionsFor(input: MutationScope): Declaration[] {
-  return podDeclarations(input).filter(isActive);
 }
 
 const isActive = (declaration: Declaration): boolean => declaration.policy.mutate.action !== 'Off';

@@ -6,6 +6,7 @@ export const WARNING_PREFIX = '[distroless-guard]';
 
 /** Combines findings into one verdict: denied when any violation is enforced; every DryRun violation a warning. */
 export function verdictOf(findings: readonly Finding[], extra: { warnings?: readonly string[]; patch?: readonly JsonPatchOperation[] } = {}): Verdict {
+  if (findings.length === 0 && (extra.warnings ?? []).length === 0) return { allowed: true, warnings: [], auditAnnotations: {}, patch: extra.patch ?? [] };
   const denials: string[] = [];
   const warnings: string[] = [];
   for (const finding of findings) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { memoized } from '../shared/memo.js';
 import { kept, type Change, type Note } from './change.js';
 
 export interface WritableDirsInput {
@@ -28,7 +29,9 @@ export interface WritableDirsPlan {
  * world-writable (0777), so any uid can write there, which a root-owned directory of the image would not allow.
  */
 export function planWritableDirs(input: WritableDirsInput): WritableDirsPlan {
-  const taken = new Set(input.takenVolumeNames);
+  // Names taken by this plan, beside the pod's: a list, since a container has a directory or two.
+  const takenHere: string[] = [];
+  const taken = { has: (name: string): boolean => input.takenVolumeNames.has(name) || takenHere.includes(name) };
   const mounts: V1VolumeMount[] = [];
   const volumes: V1Volume[] = [];
   const changes: Change[] = [];
@@ -41,7 +44,7 @@ export function planWritableDirs(input: WritableDirsInput): WritableDirsPlan {
       continue;
     }
     const name = volumeNameFor(input.containerName, dir, taken);
-    taken.add(name);
+    takenHere.push(name);
     mounts.push({ name, mountPath: dir });
     volumes.push({ name, emptyDir: {} });
     changes.push({ kind: 'mount', text: `emptyDir at ${dir} (${input.reason})` });
@@ -51,13 +54,16 @@ export function planWritableDirs(input: WritableDirsInput): WritableDirsPlan {
 
 const MAX_NAME = 63;
 
+/** A directory as the tail of a volume name ("/var/cache" → "var-cache"); the policy's few directories, every admission. */
+const slugOf = memoized((dir: string) => dir.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, ''), 1024);
+
 /**
  * "dg-<container>-<dir>" as an RFC 1123 label (what Kubernetes requires of volume names): the directory's
  * characters outside [a-z0-9] become "-". Too long, or taken, it is cut and given a hash of container and directory.
  */
-export function volumeNameFor(containerName: string, dir: string, taken: ReadonlySet<string>): string {
-  const slug = dir.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-  const name = `dg-${containerName}-${slug}`.replace(/-+$/, '');
+export function volumeNameFor(containerName: string, dir: string, taken: Pick<ReadonlySet<string>, 'has'>): string {
+  const slug = slugOf(dir);
+  const name = slug === '' ? `dg-${containerName}`.replace(/-+$/, '') : `dg-${containerName}-${slug}`;
   if (name.length <= MAX_NAME && !taken.has(name)) return name;
   for (let attempt = 0; ; attempt++) {
     const hash = createHash('sha256').update(`${containerName}\0${dir}\0${attempt}`).digest('hex').slice(0, 8);

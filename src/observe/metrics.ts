@@ -5,6 +5,7 @@
  * Adding a metric elsewhere: `metrics.counter({ name: 'distroless_guard_x_total', help: '…', labelNames: ['a'] })`
  * (or `histogram`/`gauge`) registers it in the same registry; names are prefixed `distroless_guard_` by convention.
  */
+import { CountedHistogram } from './counted-histogram.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type CounterConfiguration, type GaugeConfiguration, type HistogramConfiguration } from 'prom-client';
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -18,7 +19,7 @@ const ADMISSION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 export interface Metrics {
   readonly registry: Registry;
   readonly admissions: Counter<'endpoint' | 'decision'>;
-  readonly admissionDuration: Histogram<'endpoint' | 'decision'>;
+  readonly admissionDuration: CountedHistogram<'endpoint' | 'decision'>;
   readonly imageInspections: Counter<'result'>;
   readonly imageInspectionDuration: Histogram<'result'>;
   readonly imageCacheHits: Counter;
@@ -53,25 +54,24 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const gauge = <L extends string>(config: Omit<GaugeConfiguration<L>, 'registers'>) => new Gauge<L>({ ...config, registers: [registry] });
   const histogram = <L extends string>(config: Omit<HistogramConfiguration<L>, 'registers'>) => new Histogram<L>({ ...config, registers: [registry] });
 
-  /** Admissions recorded since the last render, by endpoint and decision, not yet added to their counter. */
-  const uncounted = new Map<string, Map<AdmissionOutcome, { count: number }>>();
+  /** Admissions already added to their counter, by endpoint and decision (the histogram counts every one). */
+  const counted = new Map<string, number>();
   const hooks: Array<() => void> = [
-    () => {
-      for (const [endpoint, byDecision] of uncounted) {
-        for (const [decision, pending] of byDecision) {
-          if (pending.count > 0) admissions.inc({ endpoint, decision }, pending.count);
-          pending.count = 0;
-        }
-      }
-    },
+    () =>
+      admissionDuration.forEachSeries((endpoint, decision, count) => {
+        const key = `${endpoint}\0${decision}`;
+        const before = counted.get(key) ?? 0;
+        if (count > before) admissions.inc({ endpoint, decision }, count - before);
+        counted.set(key, count);
+      }),
   ];
   const admissions = counter({ name: 'distroless_guard_admission_requests_total', help: 'Admission reviews answered, by endpoint and decision', labelNames: ['endpoint', 'decision'] });
-  const admissionDuration = histogram({
-    name: 'distroless_guard_admission_duration_seconds',
-    help: 'Time from receiving an admission review to answering it, by endpoint and decision',
-    labelNames: ['endpoint', 'decision'],
-    buckets: ADMISSION_BUCKETS,
-  });
+  const admissionDuration = new CountedHistogram(
+    'distroless_guard_admission_duration_seconds',
+    'Time from receiving an admission review to answering it, by endpoint and decision',
+    ['endpoint', 'decision'],
+    ADMISSION_BUCKETS,
+  ).register(registry);
   return {
     registry,
     admissions,
@@ -100,13 +100,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       labelNames: ['configuration', 'result'],
     }),
     observeAdmission(endpoint, decision, seconds) {
-      // The counter is moved at render (below): one prom-client call per admission instead of two.
-      let byDecision = uncounted.get(endpoint);
-      if (byDecision === undefined) uncounted.set(endpoint, (byDecision = new Map()));
-      const pending = byDecision.get(decision);
-      if (pending === undefined) byDecision.set(decision, { count: 1 });
-      else pending.count++;
-      admissionDuration.observe({ endpoint, decision }, seconds);
+      // The counter is moved at render (above), from the histogram's counts: one cheap call per admission.
+      admissionDuration.observe(endpoint, decision, seconds);
     },
     counter,
     gauge,

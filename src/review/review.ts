@@ -2,7 +2,7 @@ import type { AdmissionRequest } from '../admission/request.js';
 import { allowVerdict, type Verdict } from '../admission/verdict.js';
 import type { Finding } from '../decision/finding.js';
 import { declarationsFor, injectedFrom, type Declaration } from '../decision/init-containers.js';
-import { imagesToInspect, planMutation } from '../decision/mutation.js';
+import { imagesToInspect, planMutation, prepareMutation } from '../decision/mutation.js';
 import { optOutExemption, optOutWarnings } from '../decision/opt-out.js';
 import { verdictOf } from '../decision/verdict.js';
 import type { CompiledPolicy, PodScope } from '../policy/compile.js';
@@ -58,17 +58,17 @@ interface Judging {
 function judgeAll({ target, scope, policies }: Ready, judging: readonly Judging[], facts: ReadonlyMap<string, FactsResult>): ReviewResult {
   const declarations = declarationsFor(target, scope, policies);
   const optOut = optOutRequestOf(target.podAnnotations);
-  const findings = judging.flatMap(({ container, policies: judges }) => {
-    if (judges.length === 0) return [];
-    const context: Omit<RuleContext, 'production'> = {
-      container,
-      spec: target.spec,
-      security: effectiveSecurity(target.spec, container.container),
-      facts: facts.get(container.image) ?? NOT_INSPECTED,
-    };
+  const findings: Finding[] = [];
+  for (const { container, policies: judges } of judging) {
+    if (judges.length === 0) continue;
+    const security = effectiveSecurity(target.spec, container.container);
+    const known = facts.get(container.image) ?? NOT_INSPECTED;
     const injected = injectedFrom(container, declarations);
-    return judges.flatMap((policy) => judge(policy, { ...context, production: policy.isProduction(scope.namespace) }, injected, optOut));
-  });
+    for (const policy of judges) {
+      const context: RuleContext = { container, spec: target.spec, security, facts: known, production: policy.isProduction(scope.namespace) };
+      judge(findings, policy, context, injected, optOut);
+    }
+  }
   const matched = policies.filter((p) => judging.some((j) => j.policies.includes(p)));
   return { verdict: verdictOf(findings, { warnings: optOutWarnings(matched, optOut) }), findings, policies: matched.map((p) => p.name) };
 }
@@ -81,8 +81,9 @@ export function mutate(request: AdmissionRequest, deps: ReviewDependencies, sign
   return then(prepare(request, deps, signal), (prepared) => {
     if (prepared.kind === 'skip') return { verdict: allowVerdict(), skipped: prepared.reason, findings: [] };
     if (!prepared.target.patchable) return { verdict: allowVerdict(), skipped: 'a Pod spec cannot be changed after creation', findings: [] };
-    return then(factsFor(imagesToInspect(prepared), prepared.target, prepared.scope, deps.facts, signal, deadline), (facts) => {
-      const { operations, warnings } = planMutation(prepared, (image) => facts.get(image) ?? NOT_INSPECTED);
+    const mutation = prepareMutation(prepared);
+    return then(factsFor(imagesToInspect(mutation), prepared.target, prepared.scope, deps.facts, signal, deadline), (facts) => {
+      const { operations, warnings } = planMutation(mutation, (image) => facts.get(image) ?? NOT_INSPECTED);
       return { verdict: verdictOf([], { warnings, patch: operations }), findings: [] };
     });
   });
@@ -117,20 +118,31 @@ function factsFor(
   signal: AbortSignal,
   deadline: number | undefined,
 ): MaybePromise<ReadonlyMap<string, FactsResult>> {
-  const distinct = [...new Set(images.filter((image) => image !== ''))];
+  const distinct: string[] = [];
+  for (const image of images) if (image !== '' && !distinct.includes(image)) distinct.push(image);
   const imagePullSecrets = (target.spec.imagePullSecrets ?? []).map((s) => s.name ?? '').filter((name) => name !== '');
-  const request = { namespace: scope.namespace.name, serviceAccount: scope.serviceAccount, imagePullSecrets };
-  return then(all(distinct.map((image) => source({ ...request, image }, signal, deadline))), (results) => new Map(results.map((facts, i) => [distinct[i] ?? '', facts])));
+  const { name: namespace } = scope.namespace;
+  const { serviceAccount } = scope;
+  const lookups = distinct.map((image) => source({ image, namespace, serviceAccount, imagePullSecrets }, signal, deadline));
+  return then(all(lookups), (results) => {
+    const facts = new Map<string, FactsResult>();
+    results.forEach((result, i) => facts.set(distinct[i] ?? '', result));
+    return facts;
+  });
 }
 
+const factsUsers = new WeakMap<CompiledPolicy, boolean>();
+
+/** Whether any active rule of the policy may need image facts (compiled policies are immutable: asked once each). */
 function usesFacts(policy: CompiledPolicy): boolean {
-  return RULE_NAMES.some((rule) => RULES[rule].usesFacts && policy.actionOf(rule) !== 'Off');
+  let uses = factsUsers.get(policy);
+  if (uses === undefined) factsUsers.set(policy, (uses = RULE_NAMES.some((rule) => RULES[rule].usesFacts && policy.actionOf(rule) !== 'Off')));
+  return uses;
 }
 
-/** Every active rule of one policy that matches the container, on that container. */
-function judge(policy: CompiledPolicy, context: RuleContext, injected: Declaration | undefined, optOut: OptOutRequest | undefined): Finding[] {
+/** Every active rule of one policy that matches the container, on that container: its findings added to `findings`. */
+function judge(findings: Finding[], policy: CompiledPolicy, context: RuleContext, injected: Declaration | undefined, optOut: OptOutRequest | undefined): void {
   const { container } = context;
-  const findings: Finding[] = [];
   for (const ruleName of RULE_NAMES) {
     const action = policy.actionOf(ruleName);
     if (action === 'Off') continue;
@@ -144,7 +156,6 @@ function judge(policy: CompiledPolicy, context: RuleContext, injected: Declarati
     else if (policy.failurePolicy === 'Ignore') findings.push({ ...base, outcome: { kind: 'ignored-failure', message } });
     else findings.push({ ...base, outcome: { kind: 'violation', action, message, fix: 'make the registry reachable, or exempt the image' } });
   }
-  return findings;
 }
 
 /**

@@ -1,11 +1,11 @@
-import { notApplicable, pass, violation, type Rule } from './types.js';
+import { notProduction, pass, violation, type Rule } from './types.js';
 
 /** `kubectl debug` adds an ephemeral container to a running pod: a shell inside production. */
 export const noDebugContainers: Rule = {
   name: 'noDebugContainers',
   usesFacts: false,
   evaluate({ container, production }) {
-    if (!production) return notApplicable('not a production namespace');
+    if (!production) return notProduction;
     if (container.kind !== 'ephemeralContainer') return pass;
     return violation(
       `ephemeral container "${container.name}" (kubectl debug) is not allowed in a production namespace`,

@@ -1,6 +1,6 @@
 import { parseReference } from '../image/reference/reference.js';
 import { memoized } from '../shared/memo.js';
-import { notApplicable, pass, violation, type Rule } from './types.js';
+import { notProduction, pass, violation, type Rule } from './types.js';
 
 /** `:debug`, `:debug-nonroot`, `:latest-debug`, `debug-amd64`…: "debug" as a whole dash/dot/underscore-separated word. */
 const DEBUG_TAG = /(?:^|[-_.])debug(?:[-_.]|$)/i;
@@ -28,7 +28,7 @@ export const noDebugTag: Rule = {
   name: 'noDebugTag',
   usesFacts: true,
   evaluate({ container, production, facts }) {
-    if (!production) return notApplicable('not a production namespace');
+    if (!production) return notProduction;
     const tag = tagOf(container.image);
     if (isDebugTag(tag)) return violation(`image tag ":${tag}" is a debug variant`, nonDebugFix(container.image, tag));
     if (facts.kind === 'known' && facts.facts.debugVariant) {

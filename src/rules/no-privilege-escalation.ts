@@ -1,15 +1,17 @@
-import { normaliseCapability } from '../workload/security-context.js';
+import { dropsAll, normaliseCapability } from '../workload/security-context.js';
 import { notApplicable, pass, violation, type Rule } from './types.js';
 
 /** Capabilities Pod Security "restricted" allows to add back after dropping ALL. */
 const ALLOWED_ADDED_CAPABILITIES = new Set(['NET_BIND_SERVICE']);
+
+const WINDOWS = notApplicable('Windows pods have no Linux privileges to judge');
 
 /** Pod Security Standards "restricted": not privileged, no privilege escalation, all capabilities dropped. */
 export const noPrivilegeEscalation: Rule = {
   name: 'noPrivilegeEscalation',
   usesFacts: false,
   evaluate({ security }) {
-    if (security.windows) return notApplicable('Windows pods have no Linux privileges to judge');
+    if (security.windows) return WINDOWS;
     const problems: string[] = [];
     const fixes: string[] = [];
     if (security.privileged === true) {
@@ -20,12 +22,12 @@ export const noPrivilegeEscalation: Rule = {
       problems.push(security.allowPrivilegeEscalation === true ? 'allowPrivilegeEscalation: true' : 'allowPrivilegeEscalation unset');
       fixes.push('set allowPrivilegeEscalation: false');
     }
-    const added = security.capabilitiesAdd.map(normaliseCapability).filter((c) => !ALLOWED_ADDED_CAPABILITIES.has(c));
+    const added = security.capabilitiesAdd.length === 0 ? [] : security.capabilitiesAdd.map(normaliseCapability).filter((c) => !ALLOWED_ADDED_CAPABILITIES.has(c));
     if (added.length > 0) {
       problems.push(`adds capabilities ${added.join(', ')}`);
       fixes.push('add no capability other than NET_BIND_SERVICE');
     }
-    if (!(security.capabilitiesDrop ?? []).some((c) => normaliseCapability(c) === 'ALL')) {
+    if (!dropsAll(security.capabilitiesDrop)) {
       problems.push('no drop ALL');
       fixes.push('set capabilities.drop: [ALL]');
     }

@@ -1,5 +1,7 @@
 import { notApplicable, pass, violation, withFacts, type Rule } from './types.js';
 
+const WINDOWS = notApplicable('Windows pods are not judged by nonRoot');
+
 /**
  * The container must not run as root. The pod spec settles it when it names a uid; otherwise the image's user
  * decides (resolved through the image's /etc/passwd), and without image facts only `runAsNonRoot: true` proves it.
@@ -9,7 +11,7 @@ export const nonRoot: Rule = {
   usesFacts: true,
   evaluate(context) {
     const { security } = context;
-    if (security.windows) return notApplicable('Windows pods are not judged by nonRoot');
+    if (security.windows) return WINDOWS;
     if (security.runAsUser === 0) {
       return security.runAsNonRoot === true
         ? violation('runAsUser: 0 with runAsNonRoot: true: kubelet refuses to start it', 'set runAsUser to a non-zero uid, e.g. 65532')

@@ -36,6 +36,9 @@ export interface Rule {
 
 export const pass: RuleResult = { kind: 'pass' };
 export const notApplicable = (reason: string): RuleResult => ({ kind: 'not-applicable', reason });
+/** The production-only rules outside production. */
+export const notProduction = notApplicable('not a production namespace');
+const notInspected = notApplicable('image not inspected');
 export const violation = (message: string, fix: string): RuleResult => ({ kind: 'violation', message, fix });
 
 /** For rules that cannot decide without image facts. */
@@ -46,6 +49,6 @@ export function withFacts(context: RuleContext, decide: (facts: ImageFacts) => R
     case 'unavailable':
       return { kind: 'facts-unavailable', reason: context.facts.reason };
     case 'not-inspected':
-      return notApplicable('image not inspected');
+      return notInspected;
   }
 }

@@ -18,14 +18,24 @@ export function escapePointerSegment(segment: PointerSegment): string {
 }
 
 export function pointer(segments: readonly PointerSegment[]): string {
-  let path = '';
+  return below('', ...segments);
+}
+
+/** A pointer under one already built: `below(pointer(['spec', 'containers', 0]), 'securityContext')`. */
+export function below(parent: string, ...segments: readonly PointerSegment[]): string {
+  let path = parent;
   for (const segment of segments) path += `/${escapePointerSegment(segment)}`;
   return path;
 }
 
+/** Where an operation applies: path segments, or a pointer already built from them (see `below`). */
+export type PatchPath = readonly PointerSegment[] | string;
+
+export const pointerOf = (path: PatchPath): string => (typeof path === 'string' ? path : pointer(path));
+
 export const patchOps = {
-  add: (segments: readonly PointerSegment[], value: unknown): JsonPatchOperation => ({ op: 'add', path: pointer(segments), value }),
-  replace: (segments: readonly PointerSegment[], value: unknown): JsonPatchOperation => ({ op: 'replace', path: pointer(segments), value }),
-  remove: (segments: readonly PointerSegment[]): JsonPatchOperation => ({ op: 'remove', path: pointer(segments) }),
-  test: (segments: readonly PointerSegment[], value: unknown): JsonPatchOperation => ({ op: 'test', path: pointer(segments), value }),
+  add: (path: PatchPath, value: unknown): JsonPatchOperation => ({ op: 'add', path: pointerOf(path), value }),
+  replace: (path: PatchPath, value: unknown): JsonPatchOperation => ({ op: 'replace', path: pointerOf(path), value }),
+  remove: (path: PatchPath): JsonPatchOperation => ({ op: 'remove', path: pointerOf(path) }),
+  test: (path: PatchPath, value: unknown): JsonPatchOperation => ({ op: 'test', path: pointerOf(path), value }),
 };

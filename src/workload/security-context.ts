@@ -38,5 +38,11 @@ export function effectiveSecurity(spec: V1PodSpec, container: V1Container): Effe
 
 /** Capability names may be written with or without the CAP_ prefix, in any case. */
 export function normaliseCapability(name: string): string {
-  return name.toUpperCase().replace(/^CAP_/, '');
+  const upper = name.toUpperCase();
+  return upper.startsWith('CAP_') ? upper.slice(4) : upper;
+}
+
+/** capabilities.drop includes ALL (however written). */
+export function dropsAll(drop: readonly string[] | undefined): boolean {
+  return drop !== undefined && drop.some((c) => c === 'ALL' || normaliseCapability(c) === 'ALL');
 }

@@ -119,8 +119,13 @@ function labelsOf(metadata: unknown): Readonly<Record<string, string>> {
 function stringMapOf(metadata: unknown, field: 'labels' | 'annotations'): Readonly<Record<string, string>> {
   const map = isJsonObject(metadata) ? metadata[field] : undefined;
   if (!isJsonObject(map)) return {};
-  if (Object.values(map).every((value) => typeof value === 'string')) return map as Record<string, string>;
+  if (allStrings(map)) return map as Record<string, string>;
   return Object.fromEntries(Object.entries(map).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
+function allStrings(map: JsonObject): boolean {
+  for (const key in map) if (typeof map[key] !== 'string') return false;
+  return true;
 }
 
 const skip = (reason: string): TargetsResult => ({ kind: 'skip', reason });
