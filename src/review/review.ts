@@ -8,7 +8,7 @@ import { verdictOf } from '../decision/verdict.js';
 import type { CompiledPolicy, PodScope } from '../policy/compile.js';
 import { RULE_NAMES, type RuleName } from '../policy/types.js';
 import { RULES } from '../rules/index.js';
-import type { FactsResult, RuleContext } from '../rules/types.js';
+import type { FactsResult, RuleContext, RuleResult } from '../rules/types.js';
 import { all, then, type MaybePromise } from '../shared/maybe-promise.js';
 import { effectiveSecurity } from '../workload/security-context.js';
 import { optOutRequestOf, type OptOutRequest } from '../workload/opt-out.js';
@@ -64,9 +64,11 @@ function judgeAll({ target, scope, policies }: Ready, judging: readonly Judging[
     const security = effectiveSecurity(target.spec, container.container);
     const known = facts.get(container.image) ?? NOT_INSPECTED;
     const injected = injectedFrom(container, declarations);
+    // A rule's result depends on the container and on production only: policies judging alike share it.
+    const results: RuleResults = [];
     for (const policy of judges) {
       const context: RuleContext = { container, spec: target.spec, security, facts: known, production: policy.isProduction(scope.namespace) };
-      judge(findings, policy, context, injected, optOut);
+      judge(findings, policy, context, results, injected, optOut);
     }
   }
   const matched = policies.filter((p) => judging.some((j) => j.policies.includes(p)));
@@ -140,13 +142,25 @@ function usesFacts(policy: CompiledPolicy): boolean {
   return uses;
 }
 
+/** One container's rule results, by rule (RULE_NAMES order) and production (2 × index + 1 in production). */
+type RuleResults = Array<RuleResult | undefined>;
+
 /** Every active rule of one policy that matches the container, on that container: its findings added to `findings`. */
-function judge(findings: Finding[], policy: CompiledPolicy, context: RuleContext, injected: Declaration | undefined, optOut: OptOutRequest | undefined): void {
+function judge(
+  findings: Finding[],
+  policy: CompiledPolicy,
+  context: RuleContext,
+  results: RuleResults,
+  injected: Declaration | undefined,
+  optOut: OptOutRequest | undefined,
+): void {
   const { container } = context;
-  for (const ruleName of RULE_NAMES) {
+  for (let index = 0; index < RULE_NAMES.length; index++) {
+    const ruleName = RULE_NAMES[index] as RuleName;
     const action = policy.actionOf(ruleName);
     if (action === 'Off') continue;
-    const result = RULES[ruleName].evaluate(context);
+    const slot = 2 * index + (context.production ? 1 : 0);
+    const result = (results[slot] ??= RULES[ruleName].evaluate(context));
     if (result.kind === 'pass' || result.kind === 'not-applicable') continue;
     const message = result.kind === 'violation' ? result.message : `could not inspect image: ${result.reason}`;
     const exception = policy.exceptionFor(ruleName, container.image) ?? injectedExemption(ruleName, injected) ?? optOutExemption(policy, ruleName, optOut);
