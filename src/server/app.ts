@@ -46,6 +46,14 @@ export function createApp(options: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
+  // The webhook's routes first: express tries routes in order, and nearly every request is a review.
+  const body = express.raw({ type: () => true, limit: MAX_BODY_BYTES });
+  for (const endpoint of ['validate', 'mutate'] as const) {
+    app.post(`/${endpoint}`, body, (req, res, next) => handleReview(endpoint, req, res, next, context));
+    app.all(`/${endpoint}`, (_req, res) => {
+      res.status(405).set('Allow', 'POST').json(statusBody(405, `/${endpoint} takes POST with an AdmissionReview`));
+    });
+  }
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok');
   });
@@ -65,13 +73,6 @@ export function createApp(options: AppOptions): express.Express {
     }
   });
 
-  const body = express.raw({ type: () => true, limit: MAX_BODY_BYTES });
-  for (const endpoint of ['validate', 'mutate'] as const) {
-    app.post(`/${endpoint}`, body, (req, res, next) => handleReview(endpoint, req, res, next, context));
-    app.all(`/${endpoint}`, (_req, res) => {
-      res.status(405).set('Allow', 'POST').json(statusBody(405, `/${endpoint} takes POST with an AdmissionReview`));
-    });
-  }
   app.use((req, res) => {
     res.status(404).json(statusBody(404, `no route for ${req.method} ${req.path}`));
   });
