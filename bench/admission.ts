@@ -31,7 +31,9 @@
  * BENCH_FLOOR_NODE_FLAGS (the same for the floor; with BENCH_GUARD_OUTPUT, its output goes to that file + ".floor"),
  * BENCH_GUARD_LOG_LEVEL (diagnostics: default info, production's level),
  * BENCH_FROM_SOURCES=1 (diagnostics: run the servers' TypeScript through tsx instead of compiled JavaScript),
- * BENCH_GUARD_OUTPUT (diagnostics: a file to append the guard's stdout and stderr to, instead of dropping them).
+ * BENCH_GUARD_OUTPUT (diagnostics: a file to append the guard's stdout and stderr to, instead of dropping them),
+ * BENCH_CALIBRATE (diagnostics: comma list of microseconds, e.g. "5,10,20": floors that busy-wait that long before
+ * answering join the throughput rounds, showing what a given amount of work per review costs here).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -70,6 +72,7 @@ const GUARD_FLAGS = (process.env['BENCH_GUARD_NODE_FLAGS'] ?? '').split(' ').fil
 const FLOOR_FLAGS = (process.env['BENCH_FLOOR_NODE_FLAGS'] ?? '').split(' ').filter((s) => s !== '');
 /** Diagnostics only: production's level is info (a plain allow is logged at debug, the rest at info). */
 const LOG_LEVEL = process.env['BENCH_GUARD_LOG_LEVEL'] ?? 'info';
+const CALIBRATE_US = (process.env['BENCH_CALIBRATE'] ?? '').split(',').map(Number).filter((n) => n > 0);
 const SKIP = new Set((process.env['BENCH_SKIP'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
 const CONNECTIONS = 32;
 const FROM_SOURCES = process.env['BENCH_FROM_SOURCES'] === '1';
@@ -364,6 +367,7 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
   log(`\n== 1. admission throughput and latency, warm cache (Pod of 3 containers, ${readFileSync(bodies.validate).length} bytes of AdmissionReview)`);
   const floor = await startServer('floor', ['bench/floor-server.ts', certs.certPath, certs.keyPath], /listening (\d+)/);
   const guard = await startServer('guard', await guardArgs(work, certs), /serving https:\/\/127\.0\.0\.1:(\d+)/, { DOCKER_CONFIG: join(work, 'no-docker-config') });
+  const calibration = await Promise.all(CALIBRATE_US.map(async (us) => ({ us, server: await startServer(`floor+${us}us`, ['bench/floor-server.ts', certs.certPath, certs.keyPath, String(us)], /listening (\d+)/) })));
   const agent = new Agent({ keepAlive: true, ca, servername: SERVICE_DNS_NAME });
   try {
     await warmAndCheck(guard, agent, images);
@@ -374,6 +378,7 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
       { key: 'floor', server: floor, path: '/validate', body: bodies.validate },
       { key: 'validate', server: guard, path: '/validate?timeout=10s', body: bodies.validate },
       { key: 'mutate', server: guard, path: '/mutate?timeout=10s', body: bodies.mutate },
+      ...calibration.map(({ us, server }) => ({ key: `+${us}us`, server, path: '/validate', body: bodies.validate })),
     ].filter((t) => !SKIP.has(t.key));
     const results = new Map<string, WrkResult[]>(targets.map((t) => [t.key, []]));
     // Warm-up, not recorded: the first seconds under load run code V8 has not optimised yet and grow the heaps.
@@ -401,6 +406,11 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
       verdicts.push({ target: `1. throughput /${key}, one core, warm`, measured: `${rpsText(rps)} / floor ${rpsText(floorRps)} = ${x(judged)}`, goal: `>= ${THROUGHPUT_TARGET}x floor`, pass: judged >= THROUGHPUT_TARGET });
     }
 
+    for (const { us } of calibration) {
+      const rps = med(`+${us}us`);
+      log(`  (calibration) the floor answering after ${us} us of busy work: ${rpsText(rps)} = ${x(rps / floorRps)} of the floor`);
+    }
+
     // Tag references: each admission resolves each tag with a HEAD, shared by concurrent admissions (information).
     if (!SKIP.has('tagged')) {
       registry.proxy.reset();
@@ -416,7 +426,7 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
     log(`  latency at a fixed ${RATE} req/s (open loop, ${LATENCY_S} s after 2 s of warm-up, ${CONNECTIONS} keep-alive connections; ms from each request's due time):`);
     const latency = new Map<string, PacerResult[]>();
     for (let round = 0; round < (SKIP.has('latency') ? 0 : Math.min(ROUNDS, 2)); round++) {
-      for (const target of targets) {
+      for (const target of targets.filter((t) => !t.key.startsWith('+'))) {
         const r = await pace(target.server, ca, [{ path: target.path, bodyFile: target.body }], RATE, LATENCY_S, work);
         expect(r.errors === 0 && r.completed === r.sent && (r.statuses['200'] ?? 0) === r.completed, `${target.key}: ${JSON.stringify({ ...r, latencyMs: undefined })}`);
         latency.set(target.key, [...(latency.get(target.key) ?? []), r]);
@@ -440,7 +450,7 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
     log(`  guard RSS after section 1: ${mib(rssBytes(guard.child.pid ?? 0))}`);
   } finally {
     agent.destroy();
-    await Promise.all([floor.stop(), guard.stop()]);
+    await Promise.all([floor.stop(), guard.stop(), ...calibration.map((c) => c.server.stop())]);
   }
 }
 
