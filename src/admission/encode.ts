@@ -1,3 +1,4 @@
+import { isEmptyRecord } from '../shared/records.js';
 import type { Verdict } from './verdict.js';
 import { ADMISSION_API_VERSION, type WireAdmissionResponse, type WireAdmissionReviewResponse } from './wire.js';
 
@@ -17,10 +18,7 @@ export function encodeAdmissionReview(uid: string, verdict: Verdict): WireAdmiss
     response.patch = Buffer.from(JSON.stringify(verdict.patch)).toString('base64');
   }
   if (verdict.warnings.length > 0) response.warnings = verdict.warnings.map(clampWarning);
-  for (const _ in verdict.auditAnnotations) {
-    response.auditAnnotations = verdict.auditAnnotations;
-    break;
-  }
+  if (!isEmptyRecord(verdict.auditAnnotations)) response.auditAnnotations = verdict.auditAnnotations;
   return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response };
 }
 

@@ -1,5 +1,6 @@
 import type { V1PodSpec } from '@kubernetes/client-node';
 import { below, patchOps, pointerOf, type JsonPatchOperation, type PatchPath } from '../shared/json-patch.js';
+import { isEmptyRecord } from '../shared/records.js';
 import { dropsAll, effectiveSecurity, normaliseCapability, type EffectiveSecurity } from '../workload/security-context.js';
 import type { ContainerTarget } from '../workload/targets.js';
 
@@ -61,7 +62,7 @@ export function securityContextOperations(
   own: { capabilities?: unknown } | null | undefined,
   fields: Readonly<Record<string, unknown>>,
 ): JsonPatchOperation[] {
-  if (isEmpty(fields)) return [];
+  if (isEmptyRecord(fields)) return [];
   const scPath = below(pointerOf(containerPath), 'securityContext');
   if (!own) return [patchOps.add(scPath, fields)];
   const operations: JsonPatchOperation[] = [];
@@ -70,11 +71,6 @@ export function securityContextOperations(
     operations.push(field === 'capabilities' && own.capabilities ? patchOps.add(below(scPath, 'capabilities', 'drop'), ['ALL']) : patchOps.add(below(scPath, field), value));
   }
   return operations;
-}
-
-function isEmpty(fields: Readonly<Record<string, unknown>>): boolean {
-  for (const _ in fields) return false;
-  return true;
 }
 
 /** "runAsNonRoot: true", "capabilities.drop: [ALL]", "seccompProfile: RuntimeDefault", "runAsUser: 65532". */

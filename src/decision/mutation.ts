@@ -3,6 +3,7 @@ import { MAX_WARNING_LENGTH } from '../admission/encode.js';
 import type { CompiledPolicy, PodScope } from '../policy/compile.js';
 import type { FactsResult } from '../rules/types.js';
 import type { JsonPatchOperation } from '../shared/json-patch.js';
+import { isEmptyRecord } from '../shared/records.js';
 import type { ContainerTarget, PodTarget } from '../workload/targets.js';
 import { kept, type Change, type Note } from './change.js';
 import { appendOperations, containerOperations, needsFacts, planContainer, type ContainerMutation } from './container-mutation.js';
@@ -262,7 +263,7 @@ function materialise(body: V1Container, mutation: ContainerMutation): V1Containe
     ...body,
     ...(mutation.image !== undefined ? { image: mutation.image } : {}),
     volumeMounts: [...(body.volumeMounts ?? []), ...mutation.volumeMounts],
-    ...(Object.keys(mutation.securityContext).length > 0 ? { securityContext: { ...mutation.securityContext } } : {}),
+    ...(isEmptyRecord(mutation.securityContext) ? {} : { securityContext: { ...mutation.securityContext } }),
   };
 }
 
