@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { admissionReview, objectOf, podSpec } from '../../test/support/reviews.js';
 import { AdmissionDecodeError, decodeAdmissionReview } from './decode.js';
-import { encodeAdmissionReview } from './encode.js';
+import { encodeAdmissionReview, encodeAdmissionReviewJson } from './encode.js';
+import type { Verdict } from './verdict.js';
 
 const valid = admissionReview('Pod', objectOf('Pod', 'web', podSpec('nginx')));
 const mutated = (change: (r: Record<string, unknown>) => void): string => {
@@ -73,3 +74,29 @@ describe('encodeAdmissionReview', () => {
     assert.equal(response.warnings?.[0]?.length, 256);
   });
 });
+
+describe('encodeAdmissionReviewJson: the same review as text, the patch spliced in', () => {
+  const verdicts: ReadonlyArray<[string, Verdict]> = [
+    ['a bare allow', { allowed: true, warnings: [], auditAnnotations: {}, patch: [] }],
+    ['a denial (never a patch)', { allowed: false, denial: { code: 403, message: 'said "no"\n' }, warnings: ['w'], auditAnnotations: { 'p.noShell': 'Enforce' }, patch: [{ op: 'add', path: '/a', value: 1 }] }],
+    [
+      'a patch with warnings and annotations, non-ASCII and quotes in values',
+      {
+        allowed: true,
+        warnings: ['[distroless-guard] "quoted" ü €', 'x'.repeat(400)],
+        auditAnnotations: { 'p.nonRoot': 'DryRun: "x"' },
+        patch: [
+          { op: 'add', path: '/spec/containers/0/securityContext', value: { runAsNonRoot: true } },
+          { op: 'add', path: '/spec/initContainers', value: [{ name: 'init', env: [{ name: 'GREETING', value: 'grüß € 😀 "hi"\\' }] }] },
+        ],
+      },
+    ],
+  ];
+  for (const [what, verdict] of verdicts) {
+    it(what, () => {
+      const text = encodeAdmissionReviewJson('uid-"1"', verdict);
+      assert.deepEqual(JSON.parse(text), encodeAdmissionReview('uid-"1"', verdict));
+    });
+  }
+});
+

