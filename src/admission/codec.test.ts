@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { admissionReview, objectOf, podSpec } from '../../test/support/reviews.js';
 import { AdmissionDecodeError, decodeAdmissionReview } from './decode.js';
-import { encodeAdmissionReview, encodeAdmissionReviewJson } from './encode.js';
+import { encodeAdmissionReview } from './encode.js';
 import type { Verdict } from './verdict.js';
+import type { WireAdmissionReviewResponse } from './wire.js';
 
 const valid = admissionReview('Pod', objectOf('Pod', 'web', podSpec('nginx')));
 const mutated = (change: (r: Record<string, unknown>) => void): string => {
@@ -45,58 +46,53 @@ describe('decodeAdmissionReview', () => {
   }
 });
 
+/** The review as the API server reads it. */
+const encoded = (uid: string, verdict: Verdict): WireAdmissionReviewResponse => JSON.parse(encodeAdmissionReview(uid, verdict)) as WireAdmissionReviewResponse;
+const patchOf = (review: WireAdmissionReviewResponse): unknown => JSON.parse(Buffer.from(review.response.patch ?? '', 'base64').toString('utf8'));
+
 describe('encodeAdmissionReview', () => {
   it('echoes the uid and says allowed, with nothing else when there is nothing to say', () => {
-    assert.deepEqual(encodeAdmissionReview('u1', { allowed: true, warnings: [], auditAnnotations: {}, patch: [] }), {
+    assert.deepEqual(encoded('u1', { allowed: true, warnings: [], auditAnnotations: {}, patch: [] }), {
       apiVersion: 'admission.k8s.io/v1',
       kind: 'AdmissionReview',
       response: { uid: 'u1', allowed: true },
     });
   });
   it('puts a denial in status with its code and message, and never a patch', () => {
-    const encoded = encodeAdmissionReview('u2', {
+    const review = encoded('u2', {
       allowed: false,
       denial: { code: 403, message: 'no' },
       warnings: ['w'],
       auditAnnotations: { 'default.noShell': 'Enforce' },
       patch: [{ op: 'add', path: '/a', value: 1 }],
     });
-    assert.deepEqual(encoded.response, { uid: 'u2', allowed: false, status: { code: 403, message: 'no' }, warnings: ['w'], auditAnnotations: { 'default.noShell': 'Enforce' } });
+    assert.deepEqual(review.response, { uid: 'u2', allowed: false, status: { code: 403, message: 'no' }, warnings: ['w'], auditAnnotations: { 'default.noShell': 'Enforce' } });
   });
   it('base64-encodes a patch and always sets patchType beside it', () => {
     const ops = [{ op: 'add' as const, path: '/spec/containers/0/securityContext', value: { runAsNonRoot: true } }];
-    const { response } = encodeAdmissionReview('u3', { allowed: true, warnings: [], auditAnnotations: {}, patch: ops });
-    assert.equal(response.patchType, 'JSONPatch');
-    assert.deepEqual(JSON.parse(Buffer.from(response.patch ?? '', 'base64').toString()), ops);
+    const review = encoded('u3', { allowed: true, warnings: [], auditAnnotations: {}, patch: ops });
+    assert.equal(review.response.patchType, 'JSONPatch');
+    assert.deepEqual(patchOf(review), ops);
   });
   it('cuts a warning longer than 256 characters', () => {
-    const { response } = encodeAdmissionReview('u4', { allowed: true, warnings: ['x'.repeat(400)], auditAnnotations: {}, patch: [] });
+    const { response } = encoded('u4', { allowed: true, warnings: ['x'.repeat(400)], auditAnnotations: {}, patch: [] });
     assert.equal(response.warnings?.[0]?.length, 256);
   });
-});
-
-describe('encodeAdmissionReviewJson: the same review as text, the patch spliced in', () => {
-  const verdicts: ReadonlyArray<[string, Verdict]> = [
-    ['a bare allow', { allowed: true, warnings: [], auditAnnotations: {}, patch: [] }],
-    ['a denial (never a patch)', { allowed: false, denial: { code: 403, message: 'said "no"\n' }, warnings: ['w'], auditAnnotations: { 'p.noShell': 'Enforce' }, patch: [{ op: 'add', path: '/a', value: 1 }] }],
-    [
-      'a patch with warnings and annotations, non-ASCII and quotes in values',
-      {
-        allowed: true,
-        warnings: ['[distroless-guard] "quoted" ü €', 'x'.repeat(400)],
-        auditAnnotations: { 'p.nonRoot': 'DryRun: "x"' },
-        patch: [
-          { op: 'add', path: '/spec/containers/0/securityContext', value: { runAsNonRoot: true } },
-          { op: 'add', path: '/spec/initContainers', value: [{ name: 'init', env: [{ name: 'GREETING', value: 'grüß € 😀 "hi"\\' }] }] },
-        ],
-      },
-    ],
-  ];
-  for (const [what, verdict] of verdicts) {
-    it(what, () => {
-      const text = encodeAdmissionReviewJson('uid-"1"', verdict);
-      assert.deepEqual(JSON.parse(text), encodeAdmissionReview('uid-"1"', verdict));
+  it('keeps escapes and non-ASCII intact: quotes in the uid, messages and annotations; UTF-8 in the spliced patch', () => {
+    const ops = [
+      { op: 'add' as const, path: '/spec/containers/0/securityContext', value: { runAsNonRoot: true } },
+      { op: 'add' as const, path: '/spec/initContainers', value: [{ name: 'init', env: [{ name: 'GREETING', value: 'grüß € 😀 "hi"\\' }] }] },
+    ];
+    const patched = encoded('uid-"1"', { allowed: true, warnings: ['[distroless-guard] "quoted" ü €'], auditAnnotations: { 'p.nonRoot': 'DryRun: "x"' }, patch: ops });
+    assert.deepEqual({ ...patched.response, patch: patchOf(patched) }, {
+      uid: 'uid-"1"',
+      allowed: true,
+      warnings: ['[distroless-guard] "quoted" ü €'],
+      auditAnnotations: { 'p.nonRoot': 'DryRun: "x"' },
+      patchType: 'JSONPatch',
+      patch: ops,
     });
-  }
+    const denied = encoded('uid-"2"', { allowed: false, denial: { code: 403, message: 'said "no"\n' }, warnings: [], auditAnnotations: {}, patch: ops });
+    assert.deepEqual(denied.response, { uid: 'uid-"2"', allowed: false, status: { code: 403, message: 'said "no"\n' } });
+  });
 });
-

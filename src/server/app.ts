@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { AdmissionDecodeError, decodeAdmissionReview } from '../admission/decode.js';
-import { encodeAdmissionReviewJson } from '../admission/encode.js';
+import { encodeAdmissionReview } from '../admission/encode.js';
 import type { AdmissionRequest } from '../admission/request.js';
 import type { Verdict } from '../admission/verdict.js';
 import { outcomeLabel, WARNING_PREFIX } from '../decision/verdict.js';
@@ -181,7 +181,7 @@ function answer(endpoint: Endpoint, request: AdmissionRequest, result: ReviewRes
       'admission',
     );
   }
-  sendJsonText(res, 200, encodeAdmissionReviewJson(request.uid, verdict));
+  sendJsonText(res, 200, encodeAdmissionReview(request.uid, verdict));
   return decision;
 }
 
