@@ -53,10 +53,9 @@ export function mergeSettings(settings: readonly MutationSettings[]): MutationSe
   );
 }
 
-export function sameSettings(a: MutationSettings, b: MutationSettings | undefined): boolean {
+function sameSettings(a: MutationSettings, b: MutationSettings): boolean {
   if (a === b) return true;
   return (
-    b !== undefined &&
     a.harden === b.harden &&
     a.runAsUserFromImage === b.runAsUserFromImage &&
     a.rootFallbackUid === b.rootFallbackUid &&
