@@ -33,7 +33,11 @@
  * BENCH_FROM_SOURCES=1 (diagnostics: run the servers' TypeScript through tsx instead of compiled JavaScript),
  * BENCH_GUARD_OUTPUT (diagnostics: a file to append the guard's stdout and stderr to, instead of dropping them),
  * BENCH_CALIBRATE (diagnostics: comma list of microseconds, e.g. "5,10,20": floors that busy-wait that long before
- * answering join the throughput rounds, showing what a given amount of work per review costs here).
+ * answering join the throughput rounds, showing what a given amount of work per review costs here),
+ * BENCH_VARIANT_NODE_FLAGS and BENCH_VARIANT_ENV (diagnostics: extra node flags, and space-separated KEY=VALUE
+ * environment, of a second guard and a second floor that join the throughput and latency rounds as validate-b,
+ * mutate-b and floor-b, reported for information beside the verdicts: this machine's speed drifts by up to 2x
+ * within minutes, so a runtime setting is only judged against the unchanged pair in the same rounds).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -70,6 +74,15 @@ const SOAK_RATE = Math.max(1, Number(process.env['BENCH_SOAK_RATE'] ?? 300));
 const GUARD_FLAGS = (process.env['BENCH_GUARD_NODE_FLAGS'] ?? '').split(' ').filter((s) => s !== '');
 /** Diagnostics only: the same for the cost floor, to compare profiles. */
 const FLOOR_FLAGS = (process.env['BENCH_FLOOR_NODE_FLAGS'] ?? '').split(' ').filter((s) => s !== '');
+/** Diagnostics only: a second guard and floor with these extra node flags and environment (see the header). */
+const VARIANT_FLAGS = (process.env['BENCH_VARIANT_NODE_FLAGS'] ?? '').split(' ').filter((s) => s !== '');
+const VARIANT_ENV: Readonly<Record<string, string>> = Object.fromEntries(
+  (process.env['BENCH_VARIANT_ENV'] ?? '')
+    .split(' ')
+    .filter((kv) => kv.includes('='))
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
+const VARIANT = VARIANT_FLAGS.length > 0 || Object.keys(VARIANT_ENV).length > 0;
 /** Diagnostics only: production's level is info (a plain allow is logged at debug, the rest at info). */
 const LOG_LEVEL = process.env['BENCH_GUARD_LOG_LEVEL'] ?? 'info';
 const CALIBRATE_US = (process.env['BENCH_CALIBRATE'] ?? '').split(',').map(Number).filter((n) => n > 0);
@@ -108,12 +121,12 @@ interface Server {
 }
 
 /** Starts a server child pinned to the server core; resolves once it printed its port. */
-function startServer(name: string, args: readonly string[], portPattern: RegExp, env: Readonly<Record<string, string>> = {}): Promise<Server> {
-  const extra = name === 'guard' ? GUARD_FLAGS : FLOOR_FLAGS;
+function startServer(name: string, args: readonly string[], portPattern: RegExp, env: Readonly<Record<string, string>> = {}, variant = false): Promise<Server> {
+  const extra = [...(name === 'guard' ? GUARD_FLAGS : FLOOR_FLAGS), ...(variant ? VARIANT_FLAGS : [])];
   const [entry, ...rest] = args;
   const script = FROM_SOURCES || entry === undefined ? ['--import', 'tsx', ...args] : [join(BUILD_DIR, entry.replace(/\.ts$/, '.js')), ...rest];
   const [command, argv] = pinned(SERVER_CORE, process.execPath, [...RUNTIME_NODE_FLAGS, ...extra, ...script]);
-  const child = spawn(command, argv, { cwd: ROOT, env: { ...process.env, ...RUNTIME_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, argv, { cwd: ROOT, env: { ...process.env, ...RUNTIME_ENV, ...env, ...(variant ? VARIANT_ENV : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
   trackChild(child);
   let output = '';
   return new Promise((resolvePromise, reject) => {
@@ -365,12 +378,17 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
   writeFileSync(bodies.mutate, podReview(images.pinned, { uid: '705ab4f5-6393-11e8-b7cc-42010a800003' }));
   writeFileSync(bodies.taggedValidate, podReview(images.tagged, { uid: '705ab4f5-6393-11e8-b7cc-42010a800004' }));
   log(`\n== 1. admission throughput and latency, warm cache (Pod of 3 containers, ${readFileSync(bodies.validate).length} bytes of AdmissionReview)`);
-  const floor = await startServer('floor', ['bench/floor-server.ts', certs.certPath, certs.keyPath], /listening (\d+)/);
-  const guard = await startServer('guard', await guardArgs(work, certs), /serving https:\/\/127\.0\.0\.1:(\d+)/, { DOCKER_CONFIG: join(work, 'no-docker-config') });
+  const startPair = async (variant: boolean): Promise<{ floor: Server; guard: Server }> => ({
+    floor: await startServer('floor', ['bench/floor-server.ts', certs.certPath, certs.keyPath], /listening (\d+)/, {}, variant),
+    guard: await startServer('guard', await guardArgs(work, certs), /serving https:\/\/127\.0\.0\.1:(\d+)/, { DOCKER_CONFIG: join(work, 'no-docker-config') }, variant),
+  });
+  const { floor, guard } = await startPair(false);
+  const variant = VARIANT ? await startPair(true) : undefined;
   const calibration = await Promise.all(CALIBRATE_US.map(async (us) => ({ us, server: await startServer(`floor+${us}us`, ['bench/floor-server.ts', certs.certPath, certs.keyPath, String(us)], /listening (\d+)/) })));
   const agent = new Agent({ keepAlive: true, ca, servername: SERVICE_DNS_NAME });
   try {
     await warmAndCheck(guard, agent, images);
+    if (variant) await warmAndCheck(variant.guard, agent, images);
     log(`  servers pinned to core ${PINNING ? SERVER_CORE : '(none: no taskset or one core)'}, load generators to core ${PINNING ? LOAD_CORE : '(none)'}; guard: node ${RUNTIME_NODE_FLAGS.join(' ')} ${Object.entries(RUNTIME_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}, log level ${LOG_LEVEL}`);
 
     // Throughput: rounds alternating the three targets, order rotated each round.
@@ -379,7 +397,14 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
       { key: 'validate', server: guard, path: '/validate?timeout=10s', body: bodies.validate },
       { key: 'mutate', server: guard, path: '/mutate?timeout=10s', body: bodies.mutate },
       ...calibration.map(({ us, server }) => ({ key: `+${us}us`, server, path: '/validate', body: bodies.validate })),
-    ].filter((t) => !SKIP.has(t.key));
+      ...(variant
+        ? [
+            { key: 'floor-b', server: variant.floor, path: '/validate', body: bodies.validate },
+            { key: 'validate-b', server: variant.guard, path: '/validate?timeout=10s', body: bodies.validate },
+            { key: 'mutate-b', server: variant.guard, path: '/mutate?timeout=10s', body: bodies.mutate },
+          ]
+        : []),
+    ].filter((t) => !SKIP.has(t.key.replace(/-b$/, '')));
     const results = new Map<string, WrkResult[]>(targets.map((t) => [t.key, []]));
     // Warm-up, not recorded: the first seconds under load run code V8 has not optimised yet and grow the heaps.
     if (WARMUP_S > 0) for (const target of targets) await wrk(target.server, target.path, target.body, work, WARMUP_S);
@@ -396,16 +421,24 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
       }
     }
     const med = (key: string): number => median((results.get(key) ?? []).map((r) => r.rps));
+    /** The median over rounds of key's requests/s over base's in the same round. */
+    const perRound = (key: string, base: string): number => median((results.get(key) ?? []).map((r, i) => r.rps / (results.get(base)?.[i]?.rps ?? Number.NaN)));
     const floorRps = med('floor');
     for (const key of ['validate', 'mutate'].filter((k) => results.has(k))) {
       const rps = med(key);
-      const perRound = median((results.get(key) ?? []).map((r, i) => r.rps / (results.get('floor')?.[i]?.rps ?? Number.NaN)));
       const ratio = rps / floorRps;
-      const judged = Math.min(ratio, perRound);
-      log(`  /${key}: median ${rpsText(rps)} vs floor ${rpsText(floorRps)}: ${x(ratio)} (ratio of medians), ${x(perRound)} (median of per-round ratios); judged on ${x(judged)}`);
+      const judged = Math.min(ratio, perRound(key, 'floor'));
+      log(`  /${key}: median ${rpsText(rps)} vs floor ${rpsText(floorRps)}: ${x(ratio)} (ratio of medians), ${x(perRound(key, 'floor'))} (median of per-round ratios); judged on ${x(judged)}`);
       verdicts.push({ target: `1. throughput /${key}, one core, warm`, measured: `${rpsText(rps)} / floor ${rpsText(floorRps)} = ${x(judged)}`, goal: `>= ${THROUGHPUT_TARGET}x floor`, pass: judged >= THROUGHPUT_TARGET });
     }
 
+    if (variant) {
+      log(`  (variant) node flags [${VARIANT_FLAGS.join(' ')}], environment [${Object.entries(VARIANT_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}], for both of the second pair:`);
+      for (const key of ['floor', 'validate', 'mutate'].filter((k) => results.has(`${k}-b`))) {
+        const vsFloor = key === 'floor' ? '' : `, ${x(perRound(`${key}-b`, 'floor-b'))} of its floor (median of per-round ratios)`;
+        log(`    ${key}-b: ${rpsText(med(`${key}-b`))}${vsFloor}; ${x(perRound(`${key}-b`, key))} of ${key} without the variant`);
+      }
+    }
     for (const { us } of calibration) {
       const rps = med(`+${us}us`);
       log(`  (calibration) the floor answering after ${us} us of busy work: ${rpsText(rps)} = ${x(rps / floorRps)} of the floor`);
@@ -450,7 +483,7 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
     log(`  guard RSS after section 1: ${mib(rssBytes(guard.child.pid ?? 0))}`);
   } finally {
     agent.destroy();
-    await Promise.all([floor.stop(), guard.stop(), ...calibration.map((c) => c.server.stop())]);
+    await Promise.all([floor.stop(), guard.stop(), variant?.floor.stop(), variant?.guard.stop(), ...calibration.map((c) => c.server.stop())]);
   }
 }
 
