@@ -585,6 +585,10 @@ async function soak(registry: TestRegistry, images: Images, work: string, certs:
     const last = peakIn(span - window, span);
     const growth = (last - first) / first;
     log(`  peak RSS first ${window} s ${mib(first)}, last ${window} s ${mib(last)}: ${(growth * 100).toFixed(1)} %; overall peak ${mib(Math.max(...samples.map((s) => s.rss)))}`);
+    // Information beside the verdict: V8 grows the old generation over its first mark-compact cycles (README,
+    // Reliability), so the second window against the last separates that warm-up from a slope.
+    const second = peakIn(window, 2 * window);
+    if (span >= 3 * window) log(`  (information) second ${window} s ${mib(second)} against the last: ${(((last - second) / second) * 100).toFixed(1)} %`);
     expect(result.errors === 0, `soak: ${result.errors} errors (${result.firstError ?? ''})`);
     verdicts.push({
       target: `4. memory, ${SOAK_MINUTES} min mixed load`,
