@@ -71,16 +71,18 @@ const RATE = Math.max(1, Number(process.env['BENCH_RATE'] ?? 1000));
 const SOAK_MINUTES = Math.max(0.1, Number(process.env['BENCH_SOAK_MINUTES'] ?? 10));
 const SOAK_RATE = Math.max(1, Number(process.env['BENCH_SOAK_RATE'] ?? 300));
 /** Diagnostics only (never for the verdicts' own runs unless set): extra node flags for the guard, e.g. --cpu-prof. */
-const GUARD_FLAGS = (process.env['BENCH_GUARD_NODE_FLAGS'] ?? '').split(' ').filter((s) => s !== '');
+/** The space-separated words of an environment variable (none when unset). */
+const words = (name: string): string[] => (process.env[name] ?? '').split(' ').filter((s) => s !== '');
+const GUARD_FLAGS = words('BENCH_GUARD_NODE_FLAGS');
 /** Diagnostics only: the same for the cost floor, to compare profiles. */
-const FLOOR_FLAGS = (process.env['BENCH_FLOOR_NODE_FLAGS'] ?? '').split(' ').filter((s) => s !== '');
+const FLOOR_FLAGS = words('BENCH_FLOOR_NODE_FLAGS');
 /** Diagnostics only: a second guard and floor with these extra node flags and environment (see the header). */
-const VARIANT_FLAGS = (process.env['BENCH_VARIANT_NODE_FLAGS'] ?? '').split(' ').filter((s) => s !== '');
+const VARIANT_FLAGS = words('BENCH_VARIANT_NODE_FLAGS');
 const VARIANT_ENV: Readonly<Record<string, string>> = Object.fromEntries(
-  (process.env['BENCH_VARIANT_ENV'] ?? '')
-    .split(' ')
-    .filter((kv) => kv.includes('='))
-    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  words('BENCH_VARIANT_ENV')
+    .map((kv) => [kv, kv.indexOf('=')] as const)
+    .filter(([, at]) => at > 0)
+    .map(([kv, at]) => [kv.slice(0, at), kv.slice(at + 1)]),
 );
 const VARIANT = VARIANT_FLAGS.length > 0 || Object.keys(VARIANT_ENV).length > 0;
 /** Diagnostics only: production's level is info (a plain allow is logged at debug, the rest at info). */
@@ -427,8 +429,9 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
     for (const key of ['validate', 'mutate'].filter((k) => results.has(k))) {
       const rps = med(key);
       const ratio = rps / floorRps;
-      const judged = Math.min(ratio, perRound(key, 'floor'));
-      log(`  /${key}: median ${rpsText(rps)} vs floor ${rpsText(floorRps)}: ${x(ratio)} (ratio of medians), ${x(perRound(key, 'floor'))} (median of per-round ratios); judged on ${x(judged)}`);
+      const byRound = perRound(key, 'floor');
+      const judged = Math.min(ratio, byRound);
+      log(`  /${key}: median ${rpsText(rps)} vs floor ${rpsText(floorRps)}: ${x(ratio)} (ratio of medians), ${x(byRound)} (median of per-round ratios); judged on ${x(judged)}`);
       verdicts.push({ target: `1. throughput /${key}, one core, warm`, measured: `${rpsText(rps)} / floor ${rpsText(floorRps)} = ${x(judged)}`, goal: `>= ${THROUGHPUT_TARGET}x floor`, pass: judged >= THROUGHPUT_TARGET });
     }
 
@@ -587,8 +590,10 @@ async function soak(registry: TestRegistry, images: Images, work: string, certs:
     log(`  peak RSS first ${window} s ${mib(first)}, last ${window} s ${mib(last)}: ${(growth * 100).toFixed(1)} %; overall peak ${mib(Math.max(...samples.map((s) => s.rss)))}`);
     // Information beside the verdict: V8 grows the old generation over its first mark-compact cycles (README,
     // Reliability), so the second window against the last separates that warm-up from a slope.
-    const second = peakIn(window, 2 * window);
-    if (span >= 3 * window) log(`  (information) second ${window} s ${mib(second)} against the last: ${(((last - second) / second) * 100).toFixed(1)} %`);
+    if (span >= 3 * window) {
+      const second = peakIn(window, 2 * window);
+      log(`  (information) second ${window} s ${mib(second)} against the last: ${(((last - second) / second) * 100).toFixed(1)} %`);
+    }
     expect(result.errors === 0, `soak: ${result.errors} errors (${result.firstError ?? ''})`);
     verdicts.push({
       target: `4. memory, ${SOAK_MINUTES} min mixed load`,
