@@ -24,4 +24,4 @@ USER 65532:65532
 ENV MALLOC_ARENA_MAX=2
 EXPOSE 8443
 # The image's entrypoint is node (flags: src/cli/runtime-flags.ts); serve reads TLS from the mounted Secret.
-CMD ["--expose-gc", "--max-semi-space-size=8", "--no-memory-reducer", "dist/cli/main.js", "serve", "--tls-cert", "/tls/tls.crt", "--tls-key", "/tls/tls.key"]
+CMD ["--expose-gc", "--max-semi-space-size=8", "--no-memory-reducer", "--heap-growing-percent=100", "dist/cli/main.js", "serve", "--tls-cert", "/tls/tls.crt", "--tls-key", "/tls/tls.key"]

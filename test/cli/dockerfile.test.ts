@@ -18,7 +18,7 @@ describe('the runtime image', () => {
     assert.match(finalStage, /\nUSER 65532:65532\n/);
     assert.doesNotMatch(finalStage, /\nRUN /, 'a distroless stage has no shell to RUN with');
     assert.match(dockerfile, /npm ci --omit=dev/);
-    assert.match(finalStage, /CMD \["--expose-gc", "--max-semi-space-size=8", "--no-memory-reducer", "dist\/cli\/main\.js", "serve"/);
+    assert.match(finalStage, /\nCMD \[.*"dist\/cli\/main\.js", "serve"/);
   });
 
   it('the Dockerfile, the Deployment and the launcher start node with the same runtime flags and environment', async () => {
