@@ -36,8 +36,9 @@
  * answering join the throughput rounds, showing what a given amount of work per review costs here),
  * BENCH_VARIANT_NODE_FLAGS and BENCH_VARIANT_ENV (diagnostics: extra node flags, and space-separated KEY=VALUE
  * environment, of a second guard and a second floor that join the throughput and latency rounds as validate-b,
- * mutate-b and floor-b, reported for information beside the verdicts: this machine's speed drifts by up to 2x
- * within minutes, so a runtime setting is only judged against the unchanged pair in the same rounds).
+ * mutate-b and floor-b (and the tag-referenced Pod's runs as tagged-b, alternating with the unchanged guard's),
+ * reported for information beside the verdicts: this machine's speed drifts by up to 2x within minutes, so a runtime
+ * setting is only judged against the unchanged pair in the same rounds).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -448,14 +449,25 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
     }
 
     // Tag references: each admission resolves each tag with a HEAD, shared by concurrent admissions (information).
+    // With a variant, both guards take turns, once per round, so that the tag path is compared in the same rounds too.
     if (!SKIP.has('tagged')) {
-      registry.proxy.reset();
-      const tagged = await wrk(guard, '/validate?timeout=10s', bodies.taggedValidate, work);
-      const heads = registry.proxy.count({ method: 'HEAD' });
-      log(
-        `  (information) the same Pod by tag: ${rpsText(tagged.rps)} (${x(tagged.rps / floorRps)} of the floor); ${heads} registry HEADs = ${(heads / (tagged.rps * DURATION_S)).toFixed(2)} per admission ` +
-          `(a tag is resolved on every admission; ${CONNECTIONS} concurrent ones of one pod share a HEAD)`,
-      );
+      const guards = variant ? [{ key: 'tagged', server: guard }, { key: 'tagged-b', server: variant.guard }] : [{ key: 'tagged', server: guard }];
+      const runs = new Map<string, { rps: number; heads: number }[]>(guards.map((g) => [g.key, []]));
+      for (let round = 0; round < (variant ? ROUNDS : 1); round++) {
+        for (const { key, server } of guards) {
+          registry.proxy.reset();
+          const r = await wrk(server, '/validate?timeout=10s', bodies.taggedValidate, work);
+          runs.get(key)?.push({ rps: r.rps, heads: registry.proxy.count({ method: 'HEAD' }) });
+        }
+      }
+      for (const [key, list] of runs) {
+        const rps = median(list.map((r) => r.rps));
+        const heads = median(list.map((r) => r.heads));
+        log(
+          `  (information) the same Pod by tag${key === 'tagged' ? '' : ' (variant)'}: ${rpsText(rps)} (${x(rps / floorRps)} of the floor${list.length > 1 ? `; runs ${list.map((r) => rpsText(r.rps)).join(', ')}` : ''}); ` +
+            `${heads} registry HEADs = ${(heads / (rps * DURATION_S)).toFixed(2)} per admission (a tag is resolved on every admission; ${CONNECTIONS} concurrent ones of one pod share a HEAD)`,
+        );
+      }
     }
 
     // Latency at a fixed offered load.
