@@ -24,7 +24,7 @@
  * collection: under bench/admission.ts's mixed load the old generation filled to 132-181 MB between collections and
  * the RSS plateaued at ~300 MiB one to two minutes in. With the flag it stays under ~105 MB, one mark-compact every
  * ~12 s (8.7 ms atomic pause), the RSS flat at ~210 MiB from the first minute, and GC time unchanged (2.5 s against
- * 2.7 s per 3 minutes: smaller old generations make the scavenges cheaper); 50 gave ~190 MiB for 2.2x the
+ * 2.7 s per 3 minutes: smaller old generations make the scavenges cheaper); 50 gave ~190 MiB for 1.8x the
  * mark-compact time.
  */
 export const RUNTIME_NODE_FLAGS = ['--expose-gc', '--max-semi-space-size=8', '--no-memory-reducer', '--heap-growing-percent=100'] as const;
