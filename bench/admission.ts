@@ -451,7 +451,7 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
     // Tag references: each admission resolves each tag with a HEAD, shared by concurrent admissions (information).
     // With a variant, both guards take turns, once per round, so that the tag path is compared in the same rounds too.
     if (!SKIP.has('tagged')) {
-      const guards = variant ? [{ key: 'tagged', server: guard }, { key: 'tagged-b', server: variant.guard }] : [{ key: 'tagged', server: guard }];
+      const guards = [{ key: 'tagged', server: guard }, ...(variant ? [{ key: 'tagged-b', server: variant.guard }] : [])];
       const runs = new Map<string, { rps: number; heads: number }[]>(guards.map((g) => [g.key, []]));
       for (let round = 0; round < (variant ? ROUNDS : 1); round++) {
         for (const { key, server } of guards) {
