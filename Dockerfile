@@ -23,5 +23,7 @@ USER 65532:65532
 # Runtime environment: see src/cli/runtime-flags.ts.
 ENV MALLOC_ARENA_MAX=2
 EXPOSE 8443
-# The image's entrypoint is node (flags: src/cli/runtime-flags.ts); serve reads TLS from the mounted Secret.
-CMD ["--expose-gc", "--max-semi-space-size=8", "--no-memory-reducer", "--heap-growing-percent=100", "dist/cli/main.js", "serve", "--tls-cert", "/tls/tls.crt", "--tls-key", "/tls/tls.key"]
+# The entrypoint is node with its runtime flags (src/cli/runtime-flags.ts) and the CLI, so the command (CMD, or a
+# Deployment's args, which replace CMD only) is the CLI's alone; serve reads TLS from the mounted Secret.
+ENTRYPOINT ["/nodejs/bin/node", "--expose-gc", "--max-semi-space-size=8", "--no-memory-reducer", "--heap-growing-percent=100", "dist/cli/main.js"]
+CMD ["serve", "--tls-cert", "/tls/tls.crt", "--tls-key", "/tls/tls.key"]

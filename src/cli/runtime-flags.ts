@@ -1,6 +1,7 @@
 /**
- * Node flags every way of running the guard passes (bin/distroless-guard, the Dockerfile's CMD, the Deployment's
- * args; test/cli/dockerfile.test.ts keeps the three in step, bench/inspect.ts measures peak RSS with them).
+ * Node flags every way of running the guard passes (bin/distroless-guard and the Dockerfile's ENTRYPOINT, which the
+ * Deployment keeps: its args replace CMD only; test/cli/dockerfile.test.ts keeps them in step, bench/inspect.ts and
+ * bench/admission.ts measure with them).
  *
  * --expose-gc: layer scans allocate ~1 GB of short-lived stream Buffers per GB of image, and V8 frees their memory
  * only when it collects the small objects that own it, after ~64 MiB of it has piled up. With the flag, the layer

@@ -4,10 +4,20 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 import { RUNTIME_ENV, RUNTIME_NODE_FLAGS } from '../../src/cli/runtime-flags.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
+
+/** The exec form (a JSON array) of the last `name` instruction in a Dockerfile's text. */
+function instruction(dockerfile: string, name: 'CMD' | 'ENTRYPOINT'): string[] {
+  const all = [...dockerfile.matchAll(new RegExp(`\\n${name} (\\[.*\\])\\n`, 'g'))];
+  const last = all.at(-1)?.[1];
+  assert.ok(last, `the Dockerfile has ${name} in exec form`);
+  return JSON.parse(last) as string[];
+}
 
 /** No Docker engine runs here: the runtime image's promises are checked on the Dockerfile and on the compiled entrypoint. */
 describe('the runtime image', () => {
@@ -18,20 +28,24 @@ describe('the runtime image', () => {
     assert.match(finalStage, /\nUSER 65532:65532\n/);
     assert.doesNotMatch(finalStage, /\nRUN /, 'a distroless stage has no shell to RUN with');
     assert.match(dockerfile, /npm ci --omit=dev/);
-    assert.match(finalStage, /\nCMD \[.*"dist\/cli\/main\.js", "serve"/);
+    assert.deepEqual(instruction(finalStage, 'CMD').slice(0, 1), ['serve']);
   });
 
-  it('the Dockerfile, the Deployment and the launcher start node with the same runtime flags and environment', async () => {
-    const flags = RUNTIME_NODE_FLAGS.map((f) => JSON.stringify(f)).join(', ');
+  it('the image, the Deployment and the launcher start node with the same runtime flags and environment', async () => {
     const dockerfile = await readFile(resolve(ROOT, 'Dockerfile'), 'utf8');
-    const cmd = /\nCMD (\[.*\])\n/.exec(dockerfile)?.[1] ?? '';
-    assert.ok(cmd.startsWith(`[${flags}, "dist/cli/main.js"`), `Dockerfile CMD ${cmd}`);
-    const deployment = await readFile(resolve(ROOT, 'manifests/base/deployment.yaml'), 'utf8');
-    const args = /\n\s+args: (\[.*\])\n/.exec(deployment)?.[1] ?? '';
-    // The Deployment overrides CMD with args: node's flags and the serve command must be the same, and it may add
-    // serve flags of its own (--patch-ca-bundle, --shutdown-delay, …).
-    const serveCommand = (text: string) => (JSON.parse(text) as string[]).slice(0, RUNTIME_NODE_FLAGS.length + 6);
-    assert.deepEqual(serveCommand(args), serveCommand(cmd), 'the Deployment starts node and serve as the image does');
+    // The distroless nodejs images keep node at /nodejs/bin/node (their own ENTRYPOINT).
+    assert.deepEqual(instruction(dockerfile, 'ENTRYPOINT'), ['/nodejs/bin/node', ...RUNTIME_NODE_FLAGS, 'dist/cli/main.js']);
+    const cmd = instruction(dockerfile, 'CMD');
+
+    // A Deployment's args replace CMD and keep ENTRYPOINT (command would replace it): so the Deployment gives no
+    // command, and its args are the image's serve command plus serve flags of its own (--patch-ca-bundle, …).
+    const [deployment] = parseAllDocuments(await readFile(resolve(ROOT, 'manifests/base/deployment.yaml'), 'utf8')).map((d) => d.toJS() as V1Deployment);
+    const container = deployment?.spec?.template.spec?.containers[0];
+    assert.ok(container, 'the Deployment has a container');
+    assert.equal(container.command, undefined, 'the Deployment keeps the image entrypoint (node and its runtime flags)');
+    assert.deepEqual(container.args?.slice(0, cmd.length), cmd, 'the Deployment runs serve as the image does');
+    assert.ok(!container.args?.some((arg) => arg === 'dist/cli/main.js' || RUNTIME_NODE_FLAGS.some((flag) => flag === arg)), 'no node flag in the args');
+
     const launcher = await readFile(resolve(ROOT, 'bin/distroless-guard'), 'utf8');
     assert.match(launcher, new RegExp(`\nexec "\\$node" ${RUNTIME_NODE_FLAGS.join(' ')} --import `));
     for (const [name, value] of Object.entries(RUNTIME_ENV)) {
