@@ -4,6 +4,7 @@
  * default tolerations the API server adds), about 8 KiB of JSON.
  */
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_POLICY_YAML } from '../src/policy/default-policy.js';
 
 export interface PodImages {
   readonly app: string;
@@ -126,3 +127,22 @@ export function podReview(images: PodImages, options: { uid?: string; namespace?
     },
   });
 }
+
+/** The guard's policies in the benchmarks: the Pod's namespace enforced and mutated (hardening, read-only root with an
+ * emptyDir for /tmp, digest pinning in production), then the embedded default. */
+export const BENCH_POLICY_YAML = `apiVersion: distroless-guard.io/v1alpha1
+kind: DistrolessPolicy
+metadata: {name: shop}
+spec:
+  mode: Enforce
+  failurePolicy: Fail
+  match: {namespaces: ["shop", "shop-*"]}
+  production: {namespaces: ["shop"]}
+  mutate:
+    action: Enforce
+    securityContext: true
+    readOnlyRootFilesystem: true
+    writableDirs: ["/tmp"]
+    pinDigest: Production
+---
+${DEFAULT_POLICY_YAML}`;

@@ -34,6 +34,8 @@
  * BENCH_GUARD_OUTPUT (diagnostics: a file to append the guard's stdout and stderr to, instead of dropping them),
  * BENCH_CALIBRATE (diagnostics: comma list of microseconds, e.g. "5,10,20": floors that busy-wait that long before
  * answering join the throughput rounds, showing what a given amount of work per review costs here),
+ * BENCH_TEXTBOOK=1 (information: a webhook answering allowed: true as Node webhooks are usually written, bench/
+ * textbook-floor.ts, joins the throughput rounds: how much of the floor's speed is the guard's own serving path),
  * BENCH_VARIANT_NODE_FLAGS and BENCH_VARIANT_ENV (diagnostics: extra node flags, and space-separated KEY=VALUE
  * environment, of a second guard and a second floor that join the throughput and latency rounds as validate-b,
  * mutate-b and floor-b (and the tag-referenced Pod's runs as tagged-b, alternating with the unchanged guard's),
@@ -48,7 +50,6 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RUNTIME_ENV, RUNTIME_NODE_FLAGS } from '../src/cli/runtime-flags.js';
-import { DEFAULT_POLICY_YAML } from '../src/policy/default-policy.js';
 import { ensureDevCertificates } from '../src/server/tls/dev-certificates.js';
 import { trackChild } from '../test/support/cleanup.js';
 import { SERVICE_DNS_NAME } from '../test/support/https-client.js';
@@ -57,7 +58,7 @@ import { createRegistryClient } from '../test/support/registry-client.js';
 import type { TestRegistry } from '../test/support/registry.js';
 import { dir, exe, file } from '../test/support/tree.js';
 import { DISTROLESS_GROUP, DISTROLESS_OS_RELEASE, DISTROLESS_PASSWD } from '../test/support/rootfs.js';
-import { podReview, type PodImages } from './admission-pod.js';
+import { BENCH_POLICY_YAML, podReview, type PodImages } from './admission-pod.js';
 import { ensureTools, has, runBenchmark, type Verdict } from './tools.js';
 import { fmtMs, median, table } from './measure.js';
 import type { PacerConfig, PacerResult } from './pacer.js';
@@ -89,6 +90,7 @@ const VARIANT = VARIANT_FLAGS.length > 0 || Object.keys(VARIANT_ENV).length > 0;
 /** Diagnostics only: production's level is info (a plain allow is logged at debug, the rest at info). */
 const LOG_LEVEL = process.env['BENCH_GUARD_LOG_LEVEL'] ?? 'info';
 const CALIBRATE_US = (process.env['BENCH_CALIBRATE'] ?? '').split(',').map(Number).filter((n) => n > 0);
+const TEXTBOOK = process.env['BENCH_TEXTBOOK'] === '1';
 const SKIP = new Set((process.env['BENCH_SKIP'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
 const CONNECTIONS = 32;
 const FROM_SOURCES = process.env['BENCH_FROM_SOURCES'] === '1';
@@ -290,22 +292,6 @@ async function pushImages(registry: TestRegistry): Promise<Images> {
 }
 
 /** A realistic enforcing policy for "shop" (rules and mutation) beside the embedded default policy (DryRun). */
-const POLICY = `apiVersion: distroless-guard.io/v1alpha1
-kind: DistrolessPolicy
-metadata: {name: shop}
-spec:
-  mode: Enforce
-  failurePolicy: Fail
-  match: {namespaces: ["shop", "shop-*"]}
-  production: {namespaces: ["shop"]}
-  mutate:
-    action: Enforce
-    securityContext: true
-    readOnlyRootFilesystem: true
-    writableDirs: ["/tmp"]
-    pinDigest: Production
----
-${DEFAULT_POLICY_YAML}`;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Load generators
@@ -359,7 +345,7 @@ interface Bodies {
 
 async function guardArgs(work: string, certs: { certPath: string; keyPath: string }): Promise<string[]> {
   const policy = join(work, 'policy.yaml');
-  writeFileSync(policy, POLICY);
+  writeFileSync(policy, BENCH_POLICY_YAML);
   return ['src/cli/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--tls-cert', certs.certPath, '--tls-key', certs.keyPath, '--policy', policy, '--log-level', LOG_LEVEL, '--shutdown-delay', '0s'];
 }
 
@@ -388,6 +374,7 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
   const { floor, guard } = await startPair(false);
   const variant = VARIANT ? await startPair(true) : undefined;
   const calibration = await Promise.all(CALIBRATE_US.map(async (us) => ({ us, server: await startServer(`floor+${us}us`, ['bench/floor-server.ts', certs.certPath, certs.keyPath, String(us)], /listening (\d+)/) })));
+  const textbook = TEXTBOOK ? await startServer('textbook', ['bench/textbook-floor.ts', certs.certPath, certs.keyPath], /listening (\d+)/) : undefined;
   const agent = new Agent({ keepAlive: true, ca, servername: SERVICE_DNS_NAME });
   try {
     await warmAndCheck(guard, agent, images);
@@ -400,6 +387,7 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
       { key: 'validate', server: guard, path: '/validate?timeout=10s', body: bodies.validate },
       { key: 'mutate', server: guard, path: '/mutate?timeout=10s', body: bodies.mutate },
       ...calibration.map(({ us, server }) => ({ key: `+${us}us`, server, path: '/validate', body: bodies.validate })),
+      ...(textbook ? [{ key: 'textbook', server: textbook, path: '/validate', body: bodies.validate }] : []),
       ...(variant
         ? [
             { key: 'floor-b', server: variant.floor, path: '/validate', body: bodies.validate },
@@ -442,6 +430,10 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
         const vsFloor = key === 'floor' ? '' : `, ${x(perRound(`${key}-b`, 'floor-b'))} of its floor (median of per-round ratios)`;
         log(`    ${key}-b: ${rpsText(med(`${key}-b`))}${vsFloor}; ${x(perRound(`${key}-b`, key))} of ${key} without the variant`);
       }
+    }
+    if (textbook) {
+      const guardVs = ['validate', 'mutate'].filter((k) => results.has(k)).map((k) => `/${k} ${x(perRound(k, 'textbook'))}`);
+      log(`  (information) a textbook webhook (https.createServer, express.json, res.json) answering allowed: true: ${rpsText(med('textbook'))} = ${x(perRound('textbook', 'floor'))} of the floor; the guard against it: ${guardVs.join(', ')} (medians of per-round ratios)`);
     }
     for (const { us } of calibration) {
       const rps = med(`+${us}us`);
@@ -498,7 +490,7 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
     log(`  guard RSS after section 1: ${mib(rssBytes(guard.child.pid ?? 0))}`);
   } finally {
     agent.destroy();
-    await Promise.all([floor.stop(), guard.stop(), variant?.floor.stop(), variant?.guard.stop(), ...calibration.map((c) => c.server.stop())]);
+    await Promise.all([floor.stop(), guard.stop(), variant?.floor.stop(), variant?.guard.stop(), ...calibration.map((c) => c.server.stop()), textbook?.stop()]);
   }
 }
 
