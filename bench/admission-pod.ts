@@ -128,8 +128,11 @@ export function podReview(images: PodImages, options: { uid?: string; namespace?
   });
 }
 
-/** The guard's policies in the benchmarks: the Pod's namespace enforced and mutated (hardening, read-only root with an
- * emptyDir for /tmp, digest pinning in production), then the embedded default. */
+/**
+ * The guard's policies in the benchmarks: a realistic enforcing policy for the Pod's namespace (rules, and mutation:
+ * hardening, a read-only root with an emptyDir for /tmp, digest pinning in production) beside the embedded default
+ * policy (DryRun).
+ */
 export const BENCH_POLICY_YAML = `apiVersion: distroless-guard.io/v1alpha1
 kind: DistrolessPolicy
 metadata: {name: shop}

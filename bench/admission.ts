@@ -291,8 +291,6 @@ async function pushImages(registry: TestRegistry): Promise<Images> {
   return { pinned: pick('pinned'), tagged: pick('tagged'), burst };
 }
 
-/** A realistic enforcing policy for "shop" (rules and mutation) beside the embedded default policy (DryRun). */
-
 // ---------------------------------------------------------------------------------------------------------------
 // Load generators
 

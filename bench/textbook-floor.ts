@@ -3,7 +3,7 @@
  * written the way Node webhooks usually are (https.createServer with default settings, express.json() to parse the
  * body, res.json() to answer), where the floor (bench/floor-server.ts) uses the guard's own server, body reader and
  * one-write answer. It shows how much of the floor's speed is the guard's own serving path. Bench-only:
- *   node bench/textbook-floor.ts CERT KEY     (prints "listening PORT" on stdout)
+ *   node --import tsx bench/textbook-floor.ts CERT KEY     (prints "listening PORT" on stdout)
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
@@ -12,7 +12,7 @@ import express from 'express';
 
 const [certPath, keyPath] = process.argv.slice(2);
 if (certPath === undefined || keyPath === undefined) {
-  console.error('usage: node bench/textbook-floor.ts CERT KEY');
+  console.error('usage: node --import tsx bench/textbook-floor.ts CERT KEY');
   process.exit(2);
 }
 const app = express();
