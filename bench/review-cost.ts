@@ -3,7 +3,7 @@
  * for the admission benchmark's throughput target (bench/PERFORMANCE.md), where a review costs several times its
  * in-process time.
  *
- *   npm run bench:review-cost        (node --import tsx bench/review-cost.ts; ~1 min)
+ *   npm run bench:review-cost        (node --import tsx bench/review-cost.ts; ~40 s)
  *
  * The benchmark's Pod (bench/admission-pod.ts) and policies, image facts in memory (distroless, nonroot). Steps:
  * JSON.parse of the body (the floor's own work), and decode + review + encode for /validate and /mutate. Each is timed
@@ -13,7 +13,7 @@
  * of 5,000 steps, in a child pinned to one core with the guard's runtime flags.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { openSync, readFileSync, writeSync } from 'node:fs';
 import { decodeAdmissionReview } from '../src/admission/decode.js';
 import { encodeAdmissionReview } from '../src/admission/encode.js';
 import { RUNTIME_ENV, RUNTIME_NODE_FLAGS } from '../src/cli/runtime-flags.js';
@@ -25,6 +25,7 @@ import { isPromise, type MaybePromise } from '../src/shared/maybe-promise.js';
 import { imageFacts } from '../test/support/reviews.js';
 import { BENCH_POLICY_YAML, podReview } from './admission-pod.js';
 import { median } from './measure.js';
+import { has } from './tools.js';
 
 const CHILD = 'DISTROLESS_GUARD_REVIEW_COST_CHILD';
 const RUNS = 9;
@@ -32,7 +33,7 @@ const STEPS = 5_000;
 const SWEEPS_MIB = [1, 4] as const;
 
 if (process.env[CHILD] !== '1') {
-  const pin = spawnSync('taskset', ['--version']).status === 0 ? ['taskset', '-c', '0'] : [];
+  const pin = has('taskset') ? ['taskset', '-c', '0'] : [];
   const [command = process.execPath, ...args] = [...pin, process.execPath, ...RUNTIME_NODE_FLAGS, '--import', 'tsx', import.meta.filename];
   const child = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...RUNTIME_ENV, [CHILD]: '1' } });
   process.exit(child.status ?? 1);
@@ -114,8 +115,16 @@ for (let r = 0; r < RUNS; r++) {
 }
 const us = (stepName: string, condition: string): number => median(samples.get(`${stepName}|${condition}`) ?? []);
 
-const pti = existsSync('/sys/devices/system/cpu/vulnerabilities/meltdown') ? readFileSync('/sys/devices/system/cpu/vulnerabilities/meltdown', 'utf8').trim() : 'unknown';
-const pcid = /\bpcid\b/.test(existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '');
+/** A kernel file's text, or '' where the kernel has none. */
+function kernelText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+const pti = kernelText('/sys/devices/system/cpu/vulnerabilities/meltdown') || 'unknown';
+const pcid = /\bpcid\b/.test(kernelText('/proc/cpuinfo'));
 console.log(`review cost in-process — node ${process.version}, ${RUNTIME_NODE_FLAGS.join(' ')}; ${body.length}-byte AdmissionReview; meltdown: ${pti}, pcid ${pcid ? 'yes' : 'no'}`);
 console.log(`medians of ${RUNS} runs of ${STEPS} steps, microseconds per step`);
 const header = ['step', ...conditions.map((c) => c.name)];
