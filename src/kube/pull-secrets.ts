@@ -7,11 +7,14 @@ export interface KubePullSecretsOptions {
   /** How long read Secrets and ServiceAccounts are trusted. */
   readonly ttlMs?: number;
   readonly onError?: (what: string, error: unknown) => void;
+  /** A named Secret that is not a usable pull secret (wrong type, not a docker config): skipped, as the kubelet does. */
+  readonly onSkipped?: (secret: string, reason: string) => void;
 }
 
 /**
  * The credentials kubelet would pull a pod's images with: the pod's imagePullSecrets, then its service account's
- * (kubelet merges both). A Secret that cannot be read is skipped (reported), so the pull is tried with the rest.
+ * (kubelet merges both), from the pod's own namespace only. A Secret that cannot be read, or is not of a pull-secret
+ * type, is skipped (reported), so the pull is tried with the rest.
  */
 export function kubePullSecrets(kubeConfig: KubeConfig, options: KubePullSecretsOptions = {}): PullCredentials {
   const api = kubeConfig.makeApiClient(CoreV1Api);
@@ -42,6 +45,9 @@ export function kubePullSecrets(kubeConfig: KubeConfig, options: KubePullSecrets
     if (names.length === 0) return undefined;
     const secrets = await Promise.all(names.map((name) => tryRead(`secret ${namespace}/${name}`, () => api.readNamespacedSecret({ namespace, name }), signal)));
     const found = secrets.filter((s): s is V1Secret => s !== undefined);
-    return credentialLookupFromSecrets(found.map((s) => ({ type: s.type, data: s.data, name: s.metadata?.name })));
+    return credentialLookupFromSecrets(
+      found.map((s) => ({ type: s.type, data: s.data, name: `${namespace}/${s.metadata?.name ?? ''}` })),
+      options.onSkipped,
+    );
   };
 }

@@ -1,12 +1,13 @@
+import { compileWildcard } from '../shared/wildcard.js';
+
 /**
  * Globs as Kyverno writes them for names and images: `*` matches any run of characters (including "/", so
  * `registry.k8s.io/*` matches every image of that registry), `?` one character; everything else is literal.
+ * Matched without regular expressions (shared/wildcard.ts), in time linear in the value for globs whose parts between
+ * stars are literal or short: as a backtracking RegExp, a debug-image glob took 1.3 s on a 40k-character image.
  */
 export function compileGlob(glob: string): (value: string) => boolean {
-  if (!/[*?]/.test(glob)) return (value) => value === glob;
-  const source = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
-  const regex = new RegExp(`^${source}$`, 's');
-  return (value) => regex.test(value);
+  return compileWildcard(glob, 'glob');
 }
 
 export function compileGlobs(globs: readonly string[]): (value: string) => string | undefined {

@@ -44,7 +44,7 @@ function containerProblem(value: unknown): Problem {
   if (!isJsonObject(value)) return ' must be an object';
   return (
     within('.name', optionalStringProblem(value['name'])) ??
-    within('.image', optionalStringProblem(value['image'])) ??
+    within('.image', imageProblem(value['image'])) ??
     within('.securityContext', securityContextProblem(value['securityContext'])) ??
     within('.volumeMounts', listProblem(value['volumeMounts'], mountProblem))
   );
@@ -69,6 +69,17 @@ function namedProblem(item: unknown): Problem {
 function mountProblem(item: unknown): Problem {
   if (!isJsonObject(item)) return ' must be an object';
   return within('.name', optionalStringProblem(item['name'])) ?? within('.mountPath', optionalStringProblem(item['mountPath']));
+}
+
+/**
+ * An image reference is at most ~512 characters (distribution's grammar caps the name at 255, a tag at 128, a digest
+ * at ~100); anything far longer is refused before a glob, a parser or a registry sees it.
+ */
+export const MAX_IMAGE_LENGTH = 4096;
+
+function imageProblem(value: unknown): Problem {
+  if (typeof value !== 'string') return optionalStringProblem(value);
+  return value.length > MAX_IMAGE_LENGTH ? ` is ${value.length} characters long: an image reference is at most ${MAX_IMAGE_LENGTH}` : undefined;
 }
 
 function optionalStringProblem(value: unknown): Problem {

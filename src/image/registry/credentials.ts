@@ -3,9 +3,11 @@
  * credentialprovider keyring does: keys may carry a scheme, a `/v1/` or `/v2/` suffix, a path prefix, a port, and
  * globs per host label (`*.example.com`); the most specific key (reverse-sorted) wins; Docker Hub's historical keys
  * (`https://index.docker.io/v1/`, `index.docker.io`, `registry-1.docker.io`) all mean `docker.io`.
- * Credentials never appear in messages.
+ * Credentials never appear in messages. Globs are matched without regular expressions (shared/wildcard.ts): a pull
+ * secret is anyone's input, and a backtracking RegExp of `************z.example` blocked the event loop for 27 s.
  */
 import { readFile } from 'node:fs/promises';
+import { compileWildcard, type WildcardMatcher } from '../../shared/wildcard.js';
 import type { CredentialLookup, RegistryCredential } from '../inspector-types.js';
 import { DOCKER_HUB } from '../reference/reference.js';
 
@@ -21,13 +23,21 @@ export class CredentialsError extends Error {
 }
 
 interface KeyEntry {
-  /** Host part, lowercased, may hold globs: "*.example.com", "gcr.io:443". */
-  readonly host: string;
+  /** Whether a registry host (lowercased, with its port if any) is the key's: "*.example.com", "gcr.io:443". */
+  readonly matchesHost: (host: string) => boolean;
   /** Path prefix without leading slash ("" for the whole host). */
   readonly path: string;
   readonly key: string;
   readonly credential: RegistryCredential;
 }
+
+/**
+ * A longer docker config key is no registry (a host name is at most 253 characters, a port 6 more, and kubelet keys
+ * are a host and a short path prefix): it is ignored rather than matched.
+ */
+export const MAX_KEY_LENGTH = 512;
+/** A DNS name (253) with ":" and a port (6): a longer registry host matches no key. */
+export const MAX_HOST_LENGTH = 253 + 6;
 
 const DOCKER_HUB_ALIASES = new Set(['index.docker.io', 'registry-1.docker.io', DOCKER_HUB]);
 
@@ -75,15 +85,16 @@ export function createCredentialLookup(...maps: ReadonlyArray<ReadonlyMap<string
     for (const [raw, credential] of map) {
       const parsed = parseKey(raw);
       if (parsed === undefined || byKey.has(parsed.key)) continue;
-      byKey.set(parsed.key, { ...parsed, credential });
+      byKey.set(parsed.key, { matchesHost: hostMatcher(parsed.host), path: parsed.path, key: parsed.key, credential });
     }
   }
   // kubelet: reverse-sorted so "quay.io/coreos" is tried before "quay.io".
   const entries = [...byKey.values()].sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
   return (registryHost, repository) => {
+    if (registryHost.length > MAX_HOST_LENGTH) return undefined;
     const host = normaliseHost(registryHost);
     for (const entry of entries) {
-      if (hostMatches(entry.host, host) && repository.startsWith(entry.path)) return entry.credential;
+      if (entry.matchesHost(host) && repository.startsWith(entry.path)) return entry.credential;
     }
     return undefined;
   };
@@ -100,17 +111,39 @@ export function chainCredentialLookups(...lookups: ReadonlyArray<CredentialLooku
   };
 }
 
-/** A lookup from Kubernetes pull secrets (`kubernetes.io/dockerconfigjson` or `kubernetes.io/dockercfg`, data base64). */
+/** The Secret types the kubelet reads pull credentials from, and the data key of each. */
+const PULL_SECRET_KEYS: Readonly<Record<string, string>> = {
+  'kubernetes.io/dockerconfigjson': '.dockerconfigjson',
+  'kubernetes.io/dockercfg': '.dockercfg',
+};
+
+/**
+ * A lookup from Kubernetes pull secrets, read as the kubelet reads them: only Secrets of type
+ * `kubernetes.io/dockerconfigjson` or `kubernetes.io/dockercfg` (data base64). A Secret of another type, or one
+ * whose content is not a docker config, is skipped (`onSkipped` says why) and the rest still serve.
+ */
 export function credentialLookupFromSecrets(
   secrets: ReadonlyArray<{ readonly type?: string; readonly data?: Readonly<Record<string, string>> | undefined; readonly name?: string }>,
+  onSkipped: (secret: string, reason: string) => void = () => undefined,
 ): CredentialLookup {
   const maps: Array<Map<string, RegistryCredential>> = [];
   for (const secret of secrets) {
-    const source = `pull secret ${secret.name ?? '(unnamed)'}`;
-    const data = secret.data ?? {};
-    const encoded = secret.type === 'kubernetes.io/dockercfg' ? data['.dockercfg'] : data['.dockerconfigjson'];
-    if (encoded === undefined) continue;
-    maps.push(parseDockerConfig(Buffer.from(encoded, 'base64').toString('utf8'), source));
+    const name = secret.name ?? '(unnamed)';
+    const key = secret.type === undefined ? undefined : PULL_SECRET_KEYS[secret.type];
+    if (key === undefined) {
+      onSkipped(name, `type ${secret.type ?? '(none)'} is not kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg`);
+      continue;
+    }
+    const encoded = secret.data?.[key];
+    if (encoded === undefined) {
+      onSkipped(name, `it has no ${key} key`);
+      continue;
+    }
+    try {
+      maps.push(parseDockerConfig(Buffer.from(encoded, 'base64').toString('utf8'), `pull secret ${name}`));
+    } catch (err) {
+      onSkipped(name, err instanceof Error ? err.message : String(err));
+    }
   }
   return createCredentialLookup(...maps);
 }
@@ -131,6 +164,7 @@ export async function loadDockerConfigLookup(env: NodeJS.ProcessEnv, signal: Abo
 }
 
 function parseKey(raw: string): { host: string; path: string; key: string } | undefined {
+  if (raw.length > MAX_KEY_LENGTH) return undefined;
   let rest = raw.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
   if (rest === '') return undefined;
   const slash = rest.indexOf('/');
@@ -138,9 +172,18 @@ function parseKey(raw: string): { host: string; path: string; key: string } | un
   rest = slash === -1 ? '' : rest.slice(slash);
   // docker treats /v1/ and /v2/ as the host itself.
   if (rest.startsWith('/v1/') || rest.startsWith('/v2/') || rest === '/v1' || rest === '/v2') rest = rest.slice(3);
-  const path = rest.replace(/^\/+/, '').replace(/\/+$/, '');
+  const path = trimSlashes(rest);
   host = normaliseHost(host);
   return { host, path, key: path === '' ? host : `${host}/${path}` };
+}
+
+/** Without leading and trailing slashes (a loop: `/\/+$/` is quadratic on a long run of slashes). */
+function trimSlashes(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && text[start] === '/') start++;
+  while (end > start && text[end - 1] === '/') end--;
+  return text.slice(start, end);
 }
 
 function normaliseHost(host: string): string {
@@ -148,44 +191,30 @@ function normaliseHost(host: string): string {
   return DOCKER_HUB_ALIASES.has(lower) ? DOCKER_HUB : lower;
 }
 
-/** kubelet URLsMatch: same port, same number of labels, each label matched as a filepath.Match glob. */
-function hostMatches(glob: string, host: string): boolean {
+/**
+ * kubelet's URLsMatch, compiled once per key: same port, same number of labels, each label matched as a
+ * filepath.Match glob (a malformed one matches nothing, as kubelet skips the key).
+ */
+function hostMatcher(glob: string): (host: string) => boolean {
   const [globName, globPort] = splitPort(glob);
-  const [name, port] = splitPort(host);
-  if (globPort !== port) return false;
-  const globParts = globName.split('.');
-  const parts = name.split('.');
-  if (globParts.length !== parts.length) return false;
-  return globParts.every((g, i) => globToRegExp(g).test(parts[i] ?? ''));
+  const labels: WildcardMatcher[] = globName.split('.').map((label) => compileWildcard(label, 'filepath'));
+  return (host) => {
+    const [name, port] = splitPort(host);
+    if (port !== globPort) return false;
+    const parts = name.split('.');
+    return parts.length === labels.length && labels.every((matches, i) => matches(parts[i] ?? ''));
+  };
 }
 
-function splitPort(host: string): [string, string] {
-  const m = /^(.*?)(?::(\d+))?$/.exec(host);
-  return [m?.[1] ?? host, m?.[2] ?? ''];
-}
-
-const globCache = new Map<string, RegExp>();
-function globToRegExp(glob: string): RegExp {
-  let re = globCache.get(glob);
-  if (re !== undefined) return re;
-  let src = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] ?? '';
-    if (c === '*') src += '[^/]*';
-    else if (c === '?') src += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end === -1) src += '\\[';
-      else {
-        const body = glob.slice(i + 1, end).replace(/^\^/, '!');
-        src += `[${body.startsWith('!') ? `^${body.slice(1)}` : body}]`.replace(/\\/g, '\\\\');
-        i = end;
-      }
-    } else src += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** "host:5000" → ["host", "5000"]: the port is the digits after the last colon, if that is all that follows it. */
+export function splitPort(host: string): [name: string, port: string] {
+  const colon = host.lastIndexOf(':');
+  if (colon === -1 || colon === host.length - 1) return [host, ''];
+  for (let i = colon + 1; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return [host, ''];
   }
-  re = new RegExp(`^${src}$`);
-  globCache.set(glob, re);
-  return re;
+  return [host.slice(0, colon), host.slice(colon + 1)];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
