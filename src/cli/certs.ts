@@ -1,4 +1,4 @@
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
@@ -54,8 +54,11 @@ export async function runCerts(args: readonly string[], io: CommandIo): Promise<
   const webhooksText = await readFile(webhooksPath, 'utf8');
 
   const files = { ca: join(out, 'ca.crt'), cert: join(out, 'tls.crt'), key: join(out, 'tls.key'), secret: join(out, 'secret.yaml'), webhooks: join(out, 'webhooks.yaml') };
-  if (!values.force && (await exists(files.key))) {
-    io.stderr.write(`distroless-guard certs: ${files.key} exists; keeping it (use --force to replace the CA and certificate)\n`);
+  // Any one of them may already be in use (ca.crt as a caBundle, secret.yaml applied): nothing is replaced unless
+  // --force. The private key is named first when it is there.
+  const existing = values.force ? undefined : await firstExisting([files.key, files.ca, files.cert, files.secret, files.webhooks]);
+  if (existing !== undefined) {
+    io.stderr.write(`distroless-guard certs: ${existing} exists; keeping it (use --force to replace the CA and certificate)\n`);
     return EXIT.failure;
   }
 
@@ -89,9 +92,15 @@ export async function runCerts(args: readonly string[], io: CommandIo): Promise<
   return EXIT.ok;
 }
 
+async function firstExisting(paths: readonly string[]): Promise<string | undefined> {
+  for (const path of paths) if (await exists(path)) return path;
+  return undefined;
+}
+
+/** Any entry counts, a dangling symlink included. */
 async function exists(path: string): Promise<boolean> {
   try {
-    await access(path);
+    await lstat(path);
     return true;
   } catch {
     return false;

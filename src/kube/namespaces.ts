@@ -35,5 +35,6 @@ export function kubeNamespaces(kubeConfig: KubeConfig, options: KubeNamespacesOp
       const cached = cache.get(name);
       return cached && Date.now() - cached.readAt < ttlMs ? cached.info : read(name, signal, cached);
     },
+    exists: (name) => cache.has(name),
   };
 }

@@ -6,6 +6,11 @@ import type { MaybePromise } from '../shared/maybe-promise.js';
 export interface NamespaceDirectory {
   /** Labels already in memory are returned as they are, without a promise. */
   lookup(name: string, signal: AbortSignal): MaybePromise<NamespaceInfo>;
+  /**
+   * Whether the namespace is known to exist (from memory, no I/O). The namespace of a review is whatever the caller
+   * wrote: only known ones become metric label values, so forged reviews cannot create series without end.
+   */
+  exists(name: string): boolean;
 }
 
 /** The API server sets this label on every Namespace, so a selector on it works even with names alone. */
@@ -17,6 +22,7 @@ export function staticNamespaces(labelsByNamespace: Readonly<Record<string, Labe
     lookup(name) {
       return { name, labels: { ...labelsByNamespace[name], [NAME_LABEL]: name } };
     },
+    exists: (name) => Object.hasOwn(labelsByNamespace, name),
   };
 }
 

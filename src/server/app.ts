@@ -1,3 +1,4 @@
+import type { TLSSocket } from 'node:tls';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { AdmissionDecodeError, decodeAdmissionReview } from '../admission/decode.js';
@@ -19,6 +20,9 @@ export const MAX_BODY_BYTES = 6 * 1024 * 1024;
 
 export type Endpoint = 'validate' | 'mutate';
 
+/** The metric label of a namespace not known to exist (a forged review's, or one not read yet). */
+export const OTHER_NAMESPACE = '_other';
+
 export interface AppOptions {
   readonly review: ReviewDependencies;
   readonly logger: Logger;
@@ -26,6 +30,12 @@ export interface AppOptions {
   readonly readiness?: Readiness;
   /** /metrics and the admission counters (default: a registry of its own). */
   readonly metrics?: Metrics;
+  /**
+   * /validate and /mutate answer 401 unless the connection presented a client certificate the TLS server verified
+   * (see https.ts clientCaPem): only kube-apiserver may ask for reviews. /healthz, /readyz and /metrics stay open to
+   * kubelet probes and Prometheus. Default false.
+   */
+  readonly requireClientCertificate?: boolean;
 }
 
 interface AppContext {
@@ -48,8 +58,10 @@ export function createApp(options: AppOptions): express.Express {
 
   // The webhook's routes first: express tries routes in order, and nearly every request is a review.
   const body = express.raw({ type: () => true, limit: MAX_BODY_BYTES });
+  // Checked before the body is read: an unauthenticated peer may not make the server buffer 6 MiB.
+  const authenticate = options.requireClientCertificate ? clientCertificateCheck(logger) : passThrough;
   for (const endpoint of ['validate', 'mutate'] as const) {
-    app.post(`/${endpoint}`, body, (req, res, next) => handleReview(endpoint, req, res, next, context));
+    app.post(`/${endpoint}`, authenticate, body, (req, res, next) => handleReview(endpoint, req, res, next, context));
     app.all(`/${endpoint}`, (_req, res) => {
       res.status(405).set('Allow', 'POST').json(statusBody(405, `/${endpoint} takes POST with an AdmissionReview`));
     });
@@ -82,6 +94,20 @@ export function createApp(options: AppOptions): express.Express {
     res.status(status).json(statusBody(status, message));
   });
   return app;
+}
+
+const passThrough = (_req: Request, _res: Response, next: NextFunction): void => next();
+
+/** 401 unless the TLS server verified the peer's client certificate against the client CA. */
+function clientCertificateCheck(logger: Logger): (req: Request, res: Response, next: NextFunction) => void {
+  return (req, res, next) => {
+    const socket = req.socket as Partial<TLSSocket>;
+    if (socket.authorized === true) return next();
+    logger.warn({ path: req.path, remoteAddress: req.socket.remoteAddress, reason: String(socket.authorizationError ?? 'no TLS') }, 'admission request without a valid client certificate');
+    // The body is not read: the connection is closed after the answer rather than reused with it unread.
+    res.set('Connection', 'close');
+    res.status(401).json(statusBody(401, 'admission requests need a client certificate signed by the webhook\'s client CA'));
+  };
 }
 
 /**
@@ -154,8 +180,9 @@ function answer(endpoint: Endpoint, request: AdmissionRequest, result: ReviewRes
   const { logger } = context;
   const { verdict } = result;
   const decision = decisionOf(verdict);
+  const namespace = context.review.namespaces.exists(request.namespace) ? request.namespace : OTHER_NAMESPACE;
   for (const finding of result.findings) {
-    context.metrics.ruleDecisions.inc({ policy: finding.policy, rule: finding.rule, action: outcomeLabel(finding), namespace: request.namespace });
+    context.metrics.ruleDecisions.inc({ policy: finding.policy, rule: finding.rule, action: outcomeLabel(finding), namespace });
   }
   // A plain allow (no warning, no finding; patched or not) is the bulk of the traffic and says nothing an operator
   // acts on: debug, as Gatekeeper and Kyverno keep theirs. Everything else is info.

@@ -9,8 +9,14 @@ export interface HttpsReply {
   readonly json: unknown;
 }
 
-export function apiserverClient(port: number, ca: string | Buffer) {
-  const agent = new Agent({ keepAlive: true, maxSockets: 4, ca, servername: SERVICE_DNS_NAME });
+/** A client certificate and its key (PEM), as kube-apiserver presents with an AdmissionConfiguration kubeConfigFile. */
+export interface ClientIdentity {
+  readonly cert: string;
+  readonly key: string;
+}
+
+export function apiserverClient(port: number, ca: string | Buffer, identity?: ClientIdentity) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 4, ca, servername: SERVICE_DNS_NAME, ...identity });
   return {
     agent,
     post(path: string, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<HttpsReply> {
