@@ -344,7 +344,7 @@ interface Bodies {
 async function guardArgs(work: string, certs: { certPath: string; keyPath: string }): Promise<string[]> {
   const policy = join(work, 'policy.yaml');
   writeFileSync(policy, BENCH_POLICY_YAML);
-  return ['src/cli/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--tls-cert', certs.certPath, '--tls-key', certs.keyPath, '--policy', policy, '--log-level', LOG_LEVEL, '--shutdown-delay', '0s'];
+  return ['src/cli/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--tls-cert', certs.certPath, '--tls-key', certs.keyPath, '--policy', policy, '--log-level', LOG_LEVEL, '--shutdown-delay', '0s', '--insecure-registry', '127.0.0.0/8'];
 }
 
 async function warmAndCheck(guard: Server, agent: Agent, images: Images): Promise<void> {

@@ -73,7 +73,7 @@ export async function runInspect(args: string[], io: InspectIo): Promise<number>
     io.stdout.write(parsed.json ? `${JSON.stringify(factsJson(facts))}\n` : renderTable(facts));
     return EXIT_OK;
   } catch (err) {
-    if (err instanceof InspectError) return fail(err.code === 'invalid-reference' ? EXIT_USAGE : EXIT_FAILURE, `${err.message} [${err.code}]`);
+    if (err instanceof InspectError) return fail(err.code === 'invalid-reference' ? EXIT_USAGE : EXIT_FAILURE, `${err.message} [${err.code}]${err.detail !== undefined ? ` (${err.detail})` : ''}`);
     if (err instanceof CredentialsError || err instanceof EndpointError) return fail(EXIT_FAILURE, err.message);
     if (signal.aborted) return fail(EXIT_FAILURE, `timed out after ${parsed.timeoutMs} ms`);
     return fail(EXIT_FAILURE, err instanceof Error ? err.message : String(err));

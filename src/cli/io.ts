@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { LookupFunction } from '../image/registry/egress.js';
 
 /** What a command may touch: passed in, so commands are testable without a child process. */
 export interface CommandIo {
@@ -8,6 +9,8 @@ export interface CommandIo {
   readonly stdin?: Readable;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** Name resolution for registry connections (default: the system's; tests resolve their test hosts to loopback). */
+  readonly lookup?: LookupFunction;
 }
 
 /** Exit codes shared by every command. */

@@ -1,4 +1,5 @@
 import { loadDockerConfigLookup } from '../image/registry/credentials.js';
+import { hostMatcher } from '../image/registry/egress.js';
 import type { ImageInspectorOptions } from '../image/inspector.js';
 import { UsageError } from './io.js';
 
@@ -9,8 +10,10 @@ export const REGISTRY_FLAGS = {
   'max-layer-size': { type: 'string' as const, default: '16Gi' },
 };
 
-export const REGISTRY_FLAGS_USAGE = `  --insecure-registry HOST  use plain HTTP for HOST[:PORT] (loopback registries always are) (repeatable)
-  --mirror FROM=TO          fetch FROM's images from TO, e.g. gcr.io=127.0.0.1:5001 (repeatable)
+export const REGISTRY_FLAGS_USAGE = `  --insecure-registry HOST  use plain HTTP for HOST[:PORT] or an IP range like 127.0.0.0/8 (for the CLI, loopback
+                            registries always are; for serve, only what is listed) (repeatable)
+  --mirror FROM=TO          fetch FROM's images from TO, e.g. gcr.io=mirror.corp:5000/gcr; TO is trusted at any address,
+                            over plain HTTP when written http://TO (repeatable)
   --max-layer-size SIZE     refuse a layer that decompresses to more than SIZE (default 16Gi; e.g. 512Mi, 2G)`;
 
 const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
@@ -40,6 +43,11 @@ export async function registryOptions(
   env: NodeJS.ProcessEnv,
   signal: AbortSignal,
 ): Promise<Pick<ImageInspectorOptions, 'mirrors' | 'insecureRegistries' | 'credentials' | 'limits'>> {
+  try {
+    hostMatcher(values['insecure-registry']);
+  } catch (err) {
+    throw new UsageError(`--insecure-registry: ${err instanceof Error ? err.message : String(err)}`);
+  }
   return {
     mirrors: parseMirrors(values.mirror),
     insecureRegistries: [...values['insecure-registry']],
@@ -69,9 +77,9 @@ export function batchInspection(values: { offline: boolean; timeout: string; con
   return { offline: values.offline, timeoutMs: parseDuration(values.timeout), concurrency: positiveInteger('--concurrency', values.concurrency) };
 }
 
-export function positiveInteger(flag: string, value: string): number {
+export function positiveInteger(flag: string, value: string, max = 64): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`${flag} ${value}: expected a whole number from 1 to 64`);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`${flag} ${value}: expected a whole number from 1 to ${max}`);
   return n;
 }
 

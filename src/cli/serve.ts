@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,12 +9,13 @@ import { PolicyStore } from '../policy/store.js';
 import { startPolicySource } from './policy-source.js';
 import { watchNamespaces, type WatchedNamespaces } from '../kube/namespace-watch.js';
 import { KubeConfig } from '@kubernetes/client-node';
-import { createImageInspector } from '../image/inspector.js';
+import { createImageInspector, type ImageInspectorOptions } from '../image/inspector.js';
 import { kubeCaBundleClient, startCaBundleReconciler, type CaBundleReconciler, type CaBundleRound } from '../kube/ca-bundle.js';
 import { kubeNamespaces } from '../kube/namespaces.js';
 import { kubePullSecrets } from '../kube/pull-secrets.js';
 import { noInspection } from '../review/facts-source.js';
 import { inspectorFacts } from '../review/inspector-facts.js';
+import { DEFAULT_MAX_IMAGES } from '../review/review.js';
 import { parseNamespaceLabels, staticNamespaces } from '../review/namespaces.js';
 import { measuredInspector } from '../observe/inspector-metrics.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
@@ -25,14 +27,15 @@ import { ensureDevCertificates } from '../server/tls/dev-certificates.js';
 import { readTlsPair, type TlsFiles } from '../server/tls/pair.js';
 import { watchTlsFiles } from '../server/tls/reload.js';
 import { EXIT, UsageError, type CommandIo } from './io.js';
-import { REGISTRY_FLAGS, REGISTRY_FLAGS_USAGE, registryOptions } from './registry-flags.js';
+import { positiveInteger, REGISTRY_FLAGS, REGISTRY_FLAGS_USAGE, registryOptions } from './registry-flags.js';
 
 export const SERVE_USAGE = `Usage: distroless-guard serve [--port 8443] [--host 0.0.0.0] [--policy FILE]
                              [--policy-reload-interval 2s] [--tls-cert FILE --tls-key FILE] [--certs-dir DIR] [--tls-reload-interval 10s]
-                             [--service NAME] [--namespace NS] [--namespace-labels NS=k=v,...]...
+                             [--service NAME] [--namespace NS] [--namespace-labels NS=k=v,...]... [--client-ca-file FILE]
                              [--kubeconfig FILE] [--patch-ca-bundle CA_FILE] [--webhook-configuration NAME]
                              [--ca-bundle-interval 60s] [--shutdown-delay 5s] [--offline] [--image-cache-dir DIR]
-                             [--insecure-registry HOST]... [--mirror FROM=TO]...
+                             [--insecure-registry HOST|CIDR]... [--mirror FROM=TO]... [--allow-private-redirects]
+                             [--fallback-credentials] [--max-images-per-review 64] [--max-registry-requests 32]
 
 Serves POST /validate and POST /mutate (AdmissionReview admission.k8s.io/v1) over HTTPS, plus /healthz, /readyz and
 /metrics (Prometheus). Policies come from --policy FILE (re-read every --policy-reload-interval; a bad edit keeps
@@ -46,7 +49,17 @@ distroless-guard) equal to CA_FILE through the API server (in-cluster or --kubec
 --ca-bundle-interval. On SIGTERM the server reports not ready, keeps serving for --shutdown-delay (while endpoints
 are withdrawn), then stops accepting connections, finishes in-flight reviews and exits. Images are inspected in their registries (facts cached by digest,
 optionally persisted to --image-cache-dir); --offline skips inspection (image rules are not evaluated).
+Registries are reached over HTTPS only, or plain HTTP for hosts given with --insecure-registry (loopback is not
+implied here); never at loopback, link-local or unspecified addresses unless listed. Blob redirects and token realms
+must be HTTPS at public addresses (--allow-private-redirects: private ones too). Pods' images are read with their
+own pull secrets only; --fallback-credentials also tries the guard's docker config. A review judging more than
+--max-images-per-review distinct images is decided by failurePolicy; --max-registry-requests bounds registry
+requests in flight. See docs/security-model.md.
+  --client-ca-file FILE  admission requests must present a client certificate signed by this CA (kube-apiserver's AdmissionConfiguration kubeConfigFile)
 ${REGISTRY_FLAGS_USAGE}`;
+
+/** The default of --max-registry-requests: far above what real admissions keep in flight, far below abuse. */
+export const DEFAULT_MAX_REGISTRY_REQUESTS = 32;
 
 /** The default of --shutdown-delay: time for endpoint controllers and kube-proxy to stop sending us connections. */
 export const DEFAULT_SHUTDOWN_DELAY_MS = 5_000;
@@ -88,9 +101,14 @@ export async function startServe(args: readonly string[], io: CommandIo): Promis
       'tls-reload-interval': { type: 'string', default: '10s' },
       'policy-reload-interval': { type: 'string', default: '2s' },
       'patch-ca-bundle': { type: 'string' },
+      'client-ca-file': { type: 'string' },
       'webhook-configuration': { type: 'string', default: 'distroless-guard' },
       'ca-bundle-interval': { type: 'string', default: '60s' },
       'shutdown-delay': { type: 'string', default: `${DEFAULT_SHUTDOWN_DELAY_MS / 1000}s` },
+      'allow-private-redirects': { type: 'boolean', default: false },
+      'fallback-credentials': { type: 'boolean', default: false },
+      'max-images-per-review': { type: 'string', default: String(DEFAULT_MAX_IMAGES) },
+      'max-registry-requests': { type: 'string', default: String(DEFAULT_MAX_REGISTRY_REQUESTS) },
       ...REGISTRY_FLAGS,
     },
     strict: true,
@@ -127,6 +145,8 @@ export async function startServe(args: readonly string[], io: CommandIo): Promis
   }
 
   const pair = await readTlsPair(tls);
+  // Only kube-apiserver, with the client certificate of its AdmissionConfiguration kubeConfigFile, may ask for reviews.
+  const clientCaPem = values['client-ca-file'] ? await readClientCa(resolve(io.cwd, values['client-ca-file'])) : undefined;
   let notAfter = pair.notAfter;
   readiness.probe('tls', () => (Date.now() > notAfter.getTime() ? `the serving certificate expired at ${notAfter.toISOString()}` : undefined));
   metrics.tlsCertificateExpiry.set(notAfter.getTime() / 1000);
@@ -157,17 +177,18 @@ export async function startServe(args: readonly string[], io: CommandIo): Promis
     : inspectorFacts(
         measuredInspector(
           createImageInspector({
-            ...(await registryOptions(values, io.env, AbortSignal.timeout(10_000))),
+            ...(await serveRegistryOptions(values, io)),
             ...(values['image-cache-dir'] ? { cacheDir: resolve(io.cwd, values['image-cache-dir']) } : {}),
             earlyStop: false,
             logger: logger.child({ component: 'image' }),
           }),
           metrics,
         ),
-        kubeConfig ? kubePullSecrets(kubeConfig, { onError: onKubeError }) : undefined,
+        kubeConfig ? kubePullSecrets(kubeConfig, { onError: onKubeError, onSkipped: (secret, reason) => logger.warn({ secret, reason }, 'pull secret skipped') }) : undefined,
       );
-  const app = createApp({ review: { policies: () => policies.current(), namespaces, facts }, logger, readiness, metrics });
-  const running = await startHttpsServer(app, pair, { port, host: values.host });
+  const maxImages = positiveInteger('--max-images-per-review', values['max-images-per-review'], 1024);
+  const app = createApp({ review: { policies: () => policies.current(), namespaces, facts, maxImages }, logger, readiness, metrics, requireClientCertificate: clientCaPem !== undefined });
+  const running = await startHttpsServer(app, pair, { port, host: values.host }, { clientCaPem });
   const tlsLog = logger.child({ component: 'tls' });
   const tlsWatch = watchTlsFiles(tls, {
     current: pair,
@@ -268,6 +289,41 @@ function startCaBundle(
     },
   });
   return reconciler;
+}
+
+/**
+ * The registry options of `serve`: guarded egress (docs/security-model.md), and the guard's own docker config
+ * credentials only with --fallback-credentials (they would otherwise serve every pod that names a registry).
+ */
+async function serveRegistryOptions(
+  values: Parameters<typeof registryOptions>[0] & { readonly 'allow-private-redirects': boolean; readonly 'fallback-credentials': boolean; readonly 'max-registry-requests': string },
+  io: CommandIo,
+): Promise<Partial<ImageInspectorOptions>> {
+  const shared = await registryOptions(values, io.env, AbortSignal.timeout(10_000));
+  return {
+    ...shared,
+    credentials: values['fallback-credentials'] ? shared.credentials : undefined,
+    egress: 'guarded',
+    allowPrivateRedirects: values['allow-private-redirects'],
+    maxRegistryRequests: positiveInteger('--max-registry-requests', values['max-registry-requests'], 1024),
+    ...(io.lookup !== undefined ? { lookup: io.lookup } : {}),
+  };
+}
+
+/** The PEM of --client-ca-file; Node's TLS would silently take anything as a CA, so it must parse as a certificate. */
+async function readClientCa(path: string): Promise<string> {
+  let pem: string;
+  try {
+    pem = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--client-ca-file ${path} cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    new X509Certificate(pem);
+  } catch {
+    throw new UsageError(`--client-ca-file ${path} is not a PEM certificate`);
+  }
+  return pem;
 }
 
 function durationFlag(flag: string, text: string, minMs: number): number {

@@ -23,12 +23,15 @@ export class InspectError extends Error {
   /** The reference as given. */
   readonly reference: string;
   readonly registry: string | undefined;
+  /** The operator's detail (socket error, the registry's own error text): logs and the CLI, never an admission answer. */
+  readonly detail: string | undefined;
 
-  constructor(code: InspectErrorCode, reference: string, message: string, options: { cause?: unknown; registry?: string } = {}) {
+  constructor(code: InspectErrorCode, reference: string, message: string, options: { cause?: unknown; registry?: string; detail?: string } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.reference = reference;
     this.registry = options.registry;
+    this.detail = options.detail;
   }
 }
 
@@ -43,7 +46,7 @@ export function toInspectError(err: unknown, reference: string, signal: AbortSig
     return new InspectError('timeout', reference, `inspecting ${reference} did not finish before the deadline${detail}`, { cause: err, registry });
   }
   if (err instanceof ImageReferenceError) return new InspectError('invalid-reference', reference, err.message, { cause: err });
-  if (err instanceof RegistryError) return new InspectError(err.code, reference, `inspecting ${reference}: ${err.message}`, { cause: err, registry: err.registry });
+  if (err instanceof RegistryError) return new InspectError(err.code, reference, `inspecting ${reference}: ${err.message}`, { cause: err, registry: err.registry, detail: err.detail });
   if (err instanceof LayerIndexError) {
     if (err.cause instanceof RegistryError) return toInspectError(err.cause, reference, signal, registry);
     if (err.code === 'aborted') return new InspectError('timeout', reference, `inspecting ${reference} was cancelled`, { cause: err, registry });

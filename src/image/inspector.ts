@@ -25,11 +25,12 @@ import { createUnionBuilder } from './layers/union.js';
 import { createDigestCache, type CacheKind, type CacheStats, type CacheValues, type DigestCache } from './cache/digest-cache.js';
 import { FailureMemo } from './cache/failure-memo.js';
 import { LayerIndexError, type LayerIndexErrorCode } from './layers/errors.js';
-import { Limiter } from './cache/limiter.js';
+import { Limiter } from '../shared/limiter.js';
 import { LruCache } from './cache/lru.js';
 import { SingleFlight, type FlightControl } from './cache/single-flight.js';
 import { parseReference, type ImageReference } from './reference/reference.js';
 import { createRegistryClient, type RegistryClient, type RegistryLimits } from './registry/client.js';
+import type { EgressMode, LookupFunction } from './registry/egress.js';
 import { RegistryError } from './registry/errors.js';
 import { toImageConfig } from './registry/image-config.js';
 import { noopLogger, type ImageLogger } from './registry/logger.js';
@@ -66,8 +67,16 @@ const DETERMINISTIC_LAYER_FAILURES: ReadonlySet<LayerIndexErrorCode> = new Set<L
 export interface ImageInspectorOptions {
   /** Registry host → mirror host[:port][/prefix]: `{ "gcr.io": "127.0.0.1:5001" }`. Facts still name the original. */
   readonly mirrors?: Readonly<Record<string, string>>;
-  /** Hosts spoken to over plain HTTP (loopback hosts always are). */
+  /** Hosts (host, host:port, IP range) spoken to over plain HTTP (with `egress: 'open'`, loopback hosts too). */
   readonly insecureRegistries?: readonly string[];
+  /** `guarded` in serve: which addresses image names, redirects and token realms may make us reach (egress.ts). */
+  readonly egress?: EgressMode;
+  /** guarded: blob redirects and token realms may lead to private addresses. */
+  readonly allowPrivateRedirects?: boolean;
+  /** Registry requests in flight at once, across every image (default: unbounded; serve bounds it). */
+  readonly maxRegistryRequests?: number;
+  /** Name resolution for registry connections (default: the system's). */
+  readonly lookup?: LookupFunction;
   /** The inspector's own credentials (docker config.json); per-call credentials are tried first. */
   readonly credentials?: CredentialLookup;
   /** PEM bundle of extra CAs trusted for registries. */
@@ -134,6 +143,10 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
   const client: RegistryClient = createRegistryClient({
     mirrors: options.mirrors,
     insecureRegistries: options.insecureRegistries,
+    egress: options.egress,
+    allowPrivateRedirects: options.allowPrivateRedirects,
+    lookup: options.lookup,
+    requestLimiter: options.maxRegistryRequests !== undefined ? new Limiter(options.maxRegistryRequests) : undefined,
     credentials: options.credentials,
     extraCaPem: options.extraCaPem,
     retry: options.retry,
@@ -164,11 +177,14 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
     return promise;
   };
 
-  /** A digest-keyed value: from cache, else from one shared fetch whose result is cached. */
-  async function cached<K extends CacheKind>(kind: K, digest: string, signal: AbortSignal, produce: (control: FlightControl) => Promise<CacheValues[K]>): Promise<CacheValues[K]> {
+  /**
+   * A digest-keyed value: from cache (content-addressed and verified: the same for everyone), else from a fetch
+   * shared by the callers with the same `access` (registry, repository, credential), whose result is cached.
+   */
+  async function cached<K extends CacheKind>(kind: K, digest: string, access: string, signal: AbortSignal, produce: (control: FlightControl) => Promise<CacheValues[K]>): Promise<CacheValues[K]> {
     const hit = await cache.get(kind, digest, signal);
     if (hit !== undefined) return hit;
-    const value = await blobFlights.run(`${kind}:${digest}`, signal, (control) =>
+    const value = await blobFlights.run(`${kind}:${digest}|${access}`, signal, (control) =>
       track(
         (async () => {
           const again = cache.peek(kind, digest);
@@ -182,15 +198,15 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
     return value as CacheValues[K];
   }
 
-  /** A shared job's context: its own signal, the first caller's credentials, no caller deadline. */
+  /** A shared job's context: its own signal, the credentials of its callers (one access per job), no caller deadline. */
   const jobContext = (ctx: CallContext, signal: AbortSignal): CallContext => ({ signal, credentials: ctx.credentials });
 
   function manifestOf(ref: ImageReference, digest: string, ctx: CallContext): Promise<CacheValues['manifest']> {
-    return cached('manifest', digest, ctx.signal, async (control) => (await client.getManifest(ref, digest, jobContext(ctx, control.signal))).manifest);
+    return cached('manifest', digest, client.access(ref, ctx), ctx.signal, async (control) => (await client.getManifest(ref, digest, jobContext(ctx, control.signal))).manifest);
   }
 
   function configOf(ref: ImageReference, descriptor: Descriptor, ctx: CallContext): Promise<ImageConfig> {
-    return cached('config', descriptor.digest, ctx.signal, async (control) => {
+    return cached('config', descriptor.digest, client.access(ref, ctx), ctx.signal, async (control) => {
       const doc = await client.getJsonBlob(ref, descriptor, jobContext(ctx, control.signal));
       return toImageConfig(doc, ref.registry, `config ${descriptor.digest}`);
     });
@@ -199,7 +215,7 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
   function layerOf(ref: ImageReference, descriptor: Descriptor, ctx: CallContext): Promise<LayerIndex> {
     const failed = failedLayers.get(descriptor.digest);
     if (failed !== undefined) return Promise.reject(failed);
-    return cached('layer', descriptor.digest, ctx.signal, async (control) => {
+    return cached('layer', descriptor.digest, client.access(ref, ctx), ctx.signal, async (control) => {
       const release = await limiter.acquire(control.signal);
       try {
         // A body that breaks off mid-way (a reset, a proxy cutting long downloads) is fetched once more.
@@ -308,7 +324,7 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
     const hit = await cache.get('platform', digest, ctx.signal);
     if (hit !== undefined) return hit;
     // Cached (complete) facts serve every caller; a running early-stop scan cannot serve a full one, hence two keys.
-    const key = `${digest}|${earlyStop ? 'early' : 'full'}`;
+    const key = `${digest}|${earlyStop ? 'early' : 'full'}|${client.access(ref, ctx)}`;
     const scan = (control: FlightControl): Promise<PlatformFacts> =>
       track(
         scanPlatform(ref, digest, platform, ctx, earlyStop, control.signal).finally(() => {
@@ -367,7 +383,7 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
           return `waiting for ${what}${ref !== undefined ? ` from ${ref.registry}` : ''}`;
         };
         const error = toInspectError(err, reference, signal, ref?.registry, waitingFor);
-        logger.debug({ image: reference, code: error.code, ms: Date.now() - started }, 'image inspection failed');
+        logger.debug({ image: reference, code: error.code, detail: error.detail, ms: Date.now() - started }, 'image inspection failed');
         throw error;
       }
     },

@@ -1,4 +1,4 @@
-import { Limiter } from '../image/cache/limiter.js';
+import { Limiter } from '../shared/limiter.js';
 import type { FactsRequest, FactsSource } from '../review/facts-source.js';
 import type { FactsResult } from '../rules/types.js';
 

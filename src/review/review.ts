@@ -21,7 +21,11 @@ export interface ReviewDependencies {
   readonly policies: () => readonly CompiledPolicy[];
   readonly namespaces: NamespaceDirectory;
   readonly facts: FactsSource;
+  /** Distinct images one review may inspect (default 64); a pod naming more gets none inspected: failurePolicy decides. */
+  readonly maxImages?: number;
 }
+
+export const DEFAULT_MAX_IMAGES = 64;
 
 export interface ReviewResult {
   readonly verdict: Verdict;
@@ -45,7 +49,7 @@ export function validate(request: AdmissionRequest, deps: ReviewDependencies, si
     // Which policies judge each container: decided once per container, used for facts, rules and the summary.
     const judging = target.containers.map((container) => ({ container, policies: policies.filter((p) => p.appliesTo(scope, container.image).matched) }));
     const images = judging.filter((j) => j.policies.some(usesFacts)).map((j) => j.container.image);
-    return then(factsFor(images, target, scope, deps.facts, signal, deadline), (facts) => judgeAll(prepared, judging, facts));
+    return then(factsFor(images, target, scope, deps, signal, deadline), (facts) => judgeAll(prepared, judging, facts));
   });
 }
 
@@ -84,7 +88,7 @@ export function mutate(request: AdmissionRequest, deps: ReviewDependencies, sign
     if (prepared.kind === 'skip') return { verdict: allowVerdict(), skipped: prepared.reason, findings: [] };
     if (!prepared.target.patchable) return { verdict: allowVerdict(), skipped: 'a Pod spec cannot be changed after creation', findings: [] };
     const mutation = prepareMutation(prepared);
-    return then(factsFor(imagesToInspect(mutation), prepared.target, prepared.scope, deps.facts, signal, deadline), (facts) => {
+    return then(factsFor(imagesToInspect(mutation), prepared.target, prepared.scope, deps, signal, deadline), (facts) => {
       const { operations, warnings } = planMutation(mutation, (image) => facts.get(image) ?? NOT_INSPECTED);
       return { verdict: verdictOf([], { warnings, patch: operations }), findings: [] };
     });
@@ -111,21 +115,29 @@ function prepare(request: AdmissionRequest, deps: ReviewDependencies, signal: Ab
   });
 }
 
-/** Inspects each distinct image once, concurrently, with what the kubelet would pull it with. */
+/**
+ * Inspects each distinct image once, concurrently, with what the kubelet would pull it with. A pod naming more
+ * distinct images than `maxImages` gets none inspected (each is unavailable, with the reason): a review must not
+ * be a way to make the guard fetch thousands of images.
+ */
 function factsFor(
   images: readonly string[],
   target: PodTarget,
   scope: PodScope,
-  source: FactsSource,
+  deps: ReviewDependencies,
   signal: AbortSignal,
   deadline: number | undefined,
 ): MaybePromise<ReadonlyMap<string, FactsResult>> {
-  const distinct: string[] = [];
-  for (const image of images) if (image !== '' && !distinct.includes(image)) distinct.push(image);
+  const distinct = [...new Set(images)].filter((image) => image !== '');
+  const maxImages = deps.maxImages ?? DEFAULT_MAX_IMAGES;
+  if (distinct.length > maxImages) {
+    const reason = `the pod names ${distinct.length} distinct images, more than the ${maxImages} the guard inspects in one review`;
+    return new Map(distinct.map((image) => [image, { kind: 'unavailable', reason }]));
+  }
   const imagePullSecrets = (target.spec.imagePullSecrets ?? []).map((s) => s.name ?? '').filter((name) => name !== '');
   const { name: namespace } = scope.namespace;
   const { serviceAccount } = scope;
-  const lookups = distinct.map((image) => source({ image, namespace, serviceAccount, imagePullSecrets }, signal, deadline));
+  const lookups = distinct.map((image) => deps.facts({ image, namespace, serviceAccount, imagePullSecrets }, signal, deadline));
   return then(all(lookups), (results) => {
     const facts = new Map<string, FactsResult>();
     results.forEach((result, i) => facts.set(distinct[i] ?? '', result));

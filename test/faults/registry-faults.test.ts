@@ -68,6 +68,8 @@ const json = (status: number, code: string, message: string, headers: Record<str
   body: JSON.stringify({ errors: [{ code, message }] }),
   headers,
 });
+/** Every text the faults below put in a body: none of it may reach an admission answer. */
+const REMOTE_TEXT = /internal server error|maintenance|authentication required|Please log in|no anonymous access|requested access to the resource is denied/;
 const isHead = (r: ProxyRequest): boolean => r.method === 'HEAD';
 const isManifestGet = (r: ProxyRequest): boolean => r.method === 'GET' && r.path.includes('/manifests/');
 
@@ -103,17 +105,17 @@ const CASES: readonly FaultCase[] = [
   {
     name: 'the connection is reset before any answer, every time',
     fault: () => (r) => (isManifestGet(r) ? { reset: true } : undefined),
-    says: /connection to \S+ was reset during manifest sha256:/,
+    says: /cannot reach \S+ for manifest sha256:/,
   },
   {
     name: '500 on every manifest request',
     fault: () => (r) => (isManifestGet(r) ? json(500, 'UNKNOWN', 'internal server error') : undefined),
-    says: /the registry failed \(500\) on manifest sha256:[0-9a-f]{64} of \S+ \(UNKNOWN: internal server error\)/,
+    says: /the registry failed \(500\) on manifest sha256:[0-9a-f]{64} of \S+/,
   },
   {
     name: '503 with Retry-After: 1 on every blob request: retried, then refused with the status',
     fault: () => (r) => (r.path.includes('/blobs/') ? json(503, 'UNAVAILABLE', 'maintenance', { 'retry-after': '1' }) : undefined),
-    says: /the registry failed \(503\) on (config|layer) sha256:[0-9a-f]{64} of \S+ \(UNAVAILABLE: maintenance\)/,
+    says: /the registry failed \(503\) on (config|layer) sha256:[0-9a-f]{64} of \S+/,
   },
   {
     name: '503 once on the manifest: retried, right facts at once',
@@ -166,7 +168,7 @@ const CASES: readonly FaultCase[] = [
       const realm = `http://${r.headers.host ?? ''}/token`;
       return json(401, 'UNAUTHORIZED', 'authentication required', { 'www-authenticate': `Bearer realm="${realm}",service="test",scope="repository:x:pull"` });
     },
-    says: /the token service http:\/\/\S+\/token refused repository:\S+:pull \(401\): no credentials are configured for it/,
+    says: /the token service of \S+ refused repository:\S+:pull \(401\): no credentials are configured for it/,
   },
   {
     name: 'auth failure: 403 on the blobs',
@@ -177,7 +179,7 @@ const CASES: readonly FaultCase[] = [
     name: 'DNS failure: the registry host does not resolve',
     fault: () => () => undefined,
     named: true,
-    says: /cannot resolve registry\.faults\.test:\d+/,
+    says: /cannot reach registry\.faults\.test:\d+ for tag v1/,
   },
 ];
 
@@ -266,6 +268,8 @@ describe('registry faults: decided before the deadline by failurePolicy, saying 
           assert.equal(answer.allowed, true, 'failurePolicy Ignore admits');
         }
         assert.match(said, c.says);
+        // What the registry wrote is the operator's (logs), never the pod author's: no remote text comes back.
+        assert.doesNotMatch(said, REMOTE_TEXT, said);
       }
 
       // The fault is lifted: the very next admission gets the image's real facts.

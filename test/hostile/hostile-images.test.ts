@@ -218,7 +218,7 @@ const CASES: readonly Case[] = [
 const refs = new Map<string, string>();
 
 async function startServe(): Promise<number> {
-  child = spawn(LAUNCHER, ['serve', '--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--policy', join(dir, 'policy.yaml'), '--max-layer-size', MAX_LAYER_SIZE, '--log-level', 'error'], {
+  child = spawn(LAUNCHER, ['serve', '--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--policy', join(dir, 'policy.yaml'), '--max-layer-size', MAX_LAYER_SIZE, '--insecure-registry', '127.0.0.0/8', '--log-level', 'error'], {
     cwd: dir,
     env: { ...process.env, DOCKER_CONFIG: join(dir, 'no-docker-config') },
     stdio: ['ignore', 'ignore', 'pipe'],

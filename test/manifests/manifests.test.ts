@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { V1ClusterRole, V1Deployment, V1MutatingWebhookConfiguration, V1PodDisruptionBudget, V1PolicyRule, V1Role, V1RoleBinding, V1Service, V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
+import type { V1ClusterRole, V1Deployment, V1MutatingWebhookConfiguration, V1NetworkPolicy, V1PodDisruptionBudget, V1PolicyRule, V1Role, V1RoleBinding, V1Service, V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { parseGoDuration, budgetFor } from '../../src/server/deadline.js';
 import { DEFAULT_DRAIN_MS } from '../../src/server/https.js';
@@ -217,6 +217,21 @@ describe('manifests: the issue bar', () => {
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['distroless-guard'], verbs: ['get', 'update'] },
     ]);
+  });
+
+  it('NetworkPolicy: ingress to the webhook port only; egress to DNS and HTTPS (API server, registries), never link-local', () => {
+    for (const root of Object.keys(ROOTS) as Root[]) {
+      const policy = the<V1NetworkPolicy>(root, 'NetworkPolicy');
+      const deployment = the<V1Deployment>(root, 'Deployment');
+      assert.ok(selects(policy.spec?.podSelector?.matchLabels, deployment.spec?.template.metadata?.labels), `${root}: it selects the guard's pods`);
+      assert.deepEqual(policy.spec?.policyTypes, ['Ingress', 'Egress']);
+      const webhookPort = guardContainer(deployment).ports?.[0]?.containerPort;
+      assert.deepEqual(policy.spec?.ingress?.flatMap((r) => (r.ports ?? []).map((p) => p.port)), [webhookPort]);
+      const egressPorts = policy.spec?.egress?.flatMap((r) => (r.ports ?? []).map((p) => `${p.protocol}/${p.port}`)).sort();
+      assert.deepEqual(egressPorts, ['TCP/443', 'TCP/53', 'TCP/6443', 'UDP/53']);
+      const blocks = policy.spec?.egress?.flatMap((r) => (r.to ?? []).map((t) => t.ipBlock)) ?? [];
+      assert.ok(blocks.length > 0 && blocks.every((b) => b !== undefined && (b.except ?? []).some((e) => e === '169.254.0.0/16' || e === 'fe80::/10')), 'HTTPS egress excludes link-local');
+    }
   });
 
   it('the Deployment: 2+ replicas spread over nodes, a PodDisruptionBudget, requests and limits, probes, and a hardened pod', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -57,6 +57,10 @@ before(async () => {
     '/api/v1/namespaces/shop/serviceaccounts/builder': { kind: 'ServiceAccount', apiVersion: 'v1', metadata: { name: 'builder', namespace: 'shop' }, imagePullSecrets: [{ name: 'sa-pull' }] },
     '/api/v1/namespaces/shop/secrets/pod-pull': secret('pod-pull'),
     '/api/v1/namespaces/shop/secrets/sa-pull': secret('sa-pull'),
+    // Crafted by a tenant: the right data in a Secret the kubelet would never read, and a type-correct one whose
+    // content is not a docker config.
+    '/api/v1/namespaces/shop/secrets/opaque-pull': { ...secret('opaque-pull'), type: 'Opaque' },
+    '/api/v1/namespaces/shop/secrets/broken-pull': { ...secret('broken-pull'), data: { '.dockerconfigjson': Buffer.from('{"auths": {"x": {"auth": "not base64 of user:password"}}').toString('base64') } },
   };
   kubeApi = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
@@ -79,7 +83,7 @@ current-context: local
 `;
   await writeFile(join(dir, 'kubeconfig'), kubeconfig);
   serve = await startServe(
-    ['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--policy', join(dir, 'policy.yaml'), '--kubeconfig', join(dir, 'kubeconfig'), '--log-level', 'silent'],
+    ['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--policy', join(dir, 'policy.yaml'), '--kubeconfig', join(dir, 'kubeconfig'), '--insecure-registry', '127.0.0.0/8', '--log-level', 'silent'],
     { stdout: new PassThrough(), stderr: new PassThrough(), env: { DOCKER_CONFIG: join(dir, 'none') }, cwd: dir },
   );
   client = apiserverClient(serve.port, await readFile(serve.caPath ?? '', 'utf8'));
@@ -111,9 +115,63 @@ describe('pull secrets in-cluster', () => {
     assert.deepEqual(response, { uid: 'b4f0c0de-1111-4e2d-9c1a-000000000001', allowed: true });
     assert.ok(kubeRequests.includes('/api/v1/namespaces/shop/secrets/pod-pull'));
   });
+  it('a Secret that is not of a pull-secret type is not read as one (the kubelet would not)', async () => {
+    const response = await validate({ imagePullSecrets: [{ name: 'opaque-pull' }], containers: [{ name: 'app', image: seeded.get('distroless-static:nonroot').ref }] });
+    assert.equal(response.allowed, false);
+    assert.match(response.status?.message ?? '', /could not inspect image: .*refused/i);
+  });
+  it('a malformed pull secret is skipped: the rules still run with the other secrets', async () => {
+    const response = await validate({ imagePullSecrets: [{ name: 'broken-pull' }, { name: 'pod-pull' }], containers: [{ name: 'app', image: seeded.get('distroless-static:nonroot').ref }] });
+    assert.deepEqual(response, { uid: 'b4f0c0de-1111-4e2d-9c1a-000000000001', allowed: true });
+  });
   it("the service account's imagePullSecrets count too, as kubelet merges them", async () => {
     const response = await validate({ serviceAccountName: 'builder', containers: [{ name: 'app', image: `${seeded.get('distroless-static:nonroot').ref.replace(':nonroot', '')}@${seeded.get('distroless-static:nonroot').digest}` }] });
     assert.equal(response.allowed, true, response.status?.message);
     assert.ok(kubeRequests.includes('/api/v1/namespaces/shop/secrets/sa-pull'));
+  });
+});
+
+describe("the guard's own docker credentials and pods", () => {
+  let own: ServeHandle;
+  let ownClient: ReturnType<typeof apiserverClient>;
+  const start = async (extra: readonly string[]): Promise<void> => {
+    own = await startServe(
+      ['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs-own'), '--policy', join(dir, 'policy.yaml'), '--namespace-labels', 'shop=environment=production', '--insecure-registry', '127.0.0.0/8', '--log-level', 'silent', ...extra],
+      { stdout: new PassThrough(), stderr: new PassThrough(), env: { DOCKER_CONFIG: join(dir, 'docker') }, cwd: dir },
+    );
+    ownClient = apiserverClient(own.port, await readFile(own.caPath ?? '', 'utf8'));
+  };
+  const stop = async (): Promise<void> => {
+    ownClient.close();
+    await own.close();
+  };
+  before(async () => {
+    const user = registry.credentials;
+    if (!user) throw new Error('basic-auth registry without credentials');
+    await mkdir(join(dir, 'docker'), { recursive: true });
+    await writeFile(join(dir, 'docker', 'config.json'), Buffer.from(dockerConfigJson(registry.host, user.username, user.password), 'base64'));
+  });
+  const admit = async (): Promise<{ allowed: boolean; status?: { message: string } }> => {
+    const reply = await ownClient.post('/validate?timeout=20s', JSON.stringify(podReview({ containers: [{ name: 'app', image: seeded.get('distroless-static:nonroot').ref }] }, { namespace: 'shop' })));
+    assert.equal(reply.status, 200, reply.body);
+    return (reply.json as { response: { allowed: boolean; status?: { message: string } } }).response;
+  };
+  it('are not a fallback for a pod without pull secrets (a tenant would read what only the guard may)', async () => {
+    await start([]);
+    try {
+      const response = await admit();
+      assert.equal(response.allowed, false);
+      assert.match(response.status?.message ?? '', /no credentials are configured/);
+    } finally {
+      await stop();
+    }
+  });
+  it('serve pods only with --fallback-credentials', async () => {
+    await start(['--fallback-credentials']);
+    try {
+      assert.equal((await admit()).allowed, true);
+    } finally {
+      await stop();
+    }
   });
 });

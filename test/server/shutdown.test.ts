@@ -49,7 +49,7 @@ after(async () => {
 
 async function startChild(extra: readonly string[] = []): Promise<number> {
   stderr = '';
-  child = spawn(LAUNCHER, ['serve', '--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--shutdown-delay', '1s', '--log-level', 'warn', ...extra], {
+  child = spawn(LAUNCHER, ['serve', '--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--shutdown-delay', '1s', '--insecure-registry', '127.0.0.0/8', '--log-level', 'warn', ...extra], {
     cwd: dir,
     env: { ...process.env, DOCKER_CONFIG: join(dir, 'no-docker-config') },
     stdio: ['ignore', 'ignore', 'pipe'],

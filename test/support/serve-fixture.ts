@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before } from 'node:test';
 import { startServe, type ServeHandle } from '../../src/cli/serve.js';
+import { testLookup } from './dns.js';
 import { apiserverClient } from './https-client.js';
 import { testRegistryWithImages, type SeededRegistry } from './seeded.js';
 
@@ -29,6 +30,11 @@ export interface TestServerOptions {
   readonly args?: readonly string[] | ((dir: string) => readonly string[]);
   readonly env?: NodeJS.ProcessEnv;
   readonly logLevel?: string;
+  /**
+   * List 127.0.0.0/8 and localhost with --insecure-registry, as every test registry here is plain HTTP on loopback (default true;
+   * serve itself implies nothing for loopback). The SSRF tests turn it off.
+   */
+  readonly loopbackRegistries?: boolean;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -37,11 +43,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
   const policyArgs = options.policy === undefined ? [] : ['--policy', join(dir, 'policy.yaml')];
   const extra = typeof options.args === 'function' ? options.args(dir) : (options.args ?? []);
-  const serve = await startServe(['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), ...policyArgs, '--log-level', options.logLevel ?? 'silent', ...extra], {
+  const loopback = options.loopbackRegistries === false ? [] : ['--insecure-registry', '127.0.0.0/8', '--insecure-registry', 'localhost'];
+  const serve = await startServe(['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), ...policyArgs, '--log-level', options.logLevel ?? 'silent', ...loopback, ...extra], {
     stdout: new PassThrough(),
     stderr: new PassThrough(),
     env: { DOCKER_CONFIG: join(dir, 'no-docker-config'), ...options.env },
     cwd: dir,
+    lookup: testLookup,
   });
   const client = apiserverClient(serve.port, await readFile(serve.caPath ?? '', 'utf8'));
   return {

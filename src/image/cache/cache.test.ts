@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LayerIndex } from '../layers/types.js';
 import { CACHE_FORMAT_VERSION, createDigestCache } from './digest-cache.js';
-import { Limiter } from './limiter.js';
+import { Limiter } from '../../shared/limiter.js';
 import { LruCache } from './lru.js';
 import { SingleFlight } from './single-flight.js';
 

@@ -7,9 +7,10 @@
 import { createHash } from 'node:crypto';
 import type { RegistryCredential } from '../inspector-types.js';
 import { parseChallenges, type Challenge } from './challenge.js';
-import { isLoopbackHost } from './endpoint.js';
 import { readCapped } from './body.js';
+import type { EgressPolicy } from './egress.js';
 import { describeUrl, RegistryError } from './errors.js';
+import { connectionKind, errorCode, type Dispatchers } from './connections.js';
 
 const DEFAULT_TOKEN_SECONDS = 60;
 /** Renew a little before expiry so a token does not die in flight. */
@@ -38,10 +39,10 @@ interface CachedToken {
 
 export interface AuthenticatorOptions {
   readonly fetch: Fetch;
-  /** Extra fetch init (dispatcher with an extra CA). */
-  readonly init?: RequestInit;
-  /** Hosts allowed to receive credentials over plain HTTP besides loopback (the insecure registries). */
-  readonly insecureHosts: ReadonlySet<string>;
+  /** Fetch init for the registry's own host and for other hosts (extra CA, egress-checked name resolution). */
+  readonly dispatchers: Dispatchers;
+  /** Which hosts a token realm may name, and which may receive credentials over plain HTTP. */
+  readonly egress: EgressPolicy;
   readonly now?: () => number;
 }
 
@@ -103,7 +104,7 @@ export class Authenticator {
   private async answer(challenge: Challenge, target: AuthTarget, signal: AbortSignal, fromChallenge: boolean): Promise<string | undefined> {
     if (challenge.scheme === 'basic') {
       if (target.credential === undefined) return undefined;
-      assertCredentialsMaySend(new URL(target.baseUrl), this.options.insecureHosts, target.registry);
+      assertCredentialsMaySend(new URL(target.baseUrl), this.options.egress, target.registry);
       return basicHeader(target.credential);
     }
     const realm = challenge.params['realm'];
@@ -131,59 +132,67 @@ export class Authenticator {
     for (const key of this.tokens.keys()) if (key.startsWith(prefix) && key.endsWith(suffix)) this.tokens.delete(key);
   }
 
+  /**
+   * The realm is named by the registry's answer, so by whoever runs that registry: it is held to the egress policy
+   * (serve: HTTPS, and a public address unless on the registry's own host), its redirects are not followed, and
+   * its URL and body stay out of messages (`detail` only).
+   */
   private async fetchToken(realm: string, service: string | undefined, scope: string, target: AuthTarget, signal: AbortSignal): Promise<CachedToken> {
+    const tokenService = `the token service of ${target.host}`;
     let url: URL;
     try {
       url = new URL(realm);
     } catch (err) {
       throw new RegistryError('bad-response', target.registry, `${target.host} named an invalid token realm`, { cause: err });
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new RegistryError('bad-response', target.registry, `${target.host} named a token realm that is not http(s)`);
+    try {
+      this.options.egress.check(url, 'token-realm', target.host);
+    } catch (err) {
+      throw new RegistryError('forbidden', target.registry, `cannot reach ${tokenService}`, { cause: err, detail: `${describeUrl(url)}: ${err instanceof Error ? err.message : String(err)}` });
     }
     if (service !== undefined && service !== '') url.searchParams.set('service', service);
     if (scope !== '') url.searchParams.append('scope', scope);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (target.credential !== undefined) {
-      assertCredentialsMaySend(url, this.options.insecureHosts, target.registry);
+      assertCredentialsMaySend(url, this.options.egress, target.registry);
       headers['authorization'] = basicHeader(target.credential);
     }
     let response: Response;
     try {
-      response = await this.options.fetch(url, { ...this.options.init, headers, signal, redirect: 'follow' });
+      response = await this.options.fetch(url, { ...this.options.dispatchers[connectionKind(this.options.egress, url, target.host)], headers, signal, redirect: 'manual' });
     } catch (err) {
-      if (signal.aborted) throw new RegistryError('timeout', target.registry, `the deadline passed while getting a token from ${describeUrl(url)}`, { cause: err });
-      throw new RegistryError('unavailable', target.registry, `cannot reach the token service ${describeUrl(url)}`, { cause: err });
+      if (signal.aborted) throw new RegistryError('timeout', target.registry, `the deadline passed while getting a token from ${tokenService}`, { cause: err });
+      const code = errorCode(err);
+      throw new RegistryError(code === 'EGRESS_REFUSED' ? 'forbidden' : 'unavailable', target.registry, `cannot reach ${tokenService}`, { cause: err, detail: `${code ?? 'network error'} for ${describeUrl(url)}` });
     }
-    const text = await readSmall(response, signal, target, url);
+    const text = await readSmall(response, signal, target, tokenService);
     if (response.status === 401 || response.status === 403) {
-      throw new RegistryError('unauthorized', target.registry, `the token service ${describeUrl(url)} refused ${target.scope} (${response.status})${this.credentialHint(target)}`, { status: response.status });
+      throw new RegistryError('unauthorized', target.registry, `${tokenService} refused ${target.scope} (${response.status})${this.credentialHint(target)}`, { status: response.status });
     }
     if (!response.ok) {
-      throw new RegistryError(response.status >= 500 ? 'unavailable' : 'bad-response', target.registry, `the token service ${describeUrl(url)} answered ${response.status}`, { status: response.status });
+      throw new RegistryError(response.status >= 500 ? 'unavailable' : 'bad-response', target.registry, `${tokenService} answered ${response.status}`, { status: response.status, detail: describeUrl(url) });
     }
     let doc: unknown;
     try {
       doc = JSON.parse(text);
     } catch (err) {
-      throw new RegistryError('bad-response', target.registry, `the token service ${describeUrl(url)} did not answer JSON`, { cause: err });
+      throw new RegistryError('bad-response', target.registry, `${tokenService} did not answer JSON`, { cause: err, detail: describeUrl(url) });
     }
     const record = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>) : {};
     const token = typeof record['token'] === 'string' && record['token'] !== '' ? record['token'] : record['access_token'];
     if (typeof token !== 'string' || token === '') {
-      throw new RegistryError('bad-response', target.registry, `the token service ${describeUrl(url)} answered without a token`);
+      throw new RegistryError('bad-response', target.registry, `${tokenService} answered without a token`, { detail: describeUrl(url) });
     }
     const seconds = typeof record['expires_in'] === 'number' && record['expires_in'] > 0 ? record['expires_in'] : DEFAULT_TOKEN_SECONDS;
     const lifetime = seconds * 1000;
     return { header: `Bearer ${token}`, expiresAt: this.now() + Math.max(lifetime - EXPIRY_MARGIN_MS, lifetime / 2) };
   }
-
 }
 
-/** Refuses to send credentials in clear text to a host that is neither loopback nor configured insecure. */
-export function assertCredentialsMaySend(url: URL, insecureHosts: ReadonlySet<string>, registry: string): void {
+/** Refuses to send credentials in clear text to a host the egress policy does not speak plain HTTP to. */
+export function assertCredentialsMaySend(url: URL, egress: EgressPolicy, registry: string): void {
   if (url.protocol === 'https:') return;
-  if (isLoopbackHost(url.host) || insecureHosts.has(url.host.toLowerCase())) return;
+  if (egress.plainHttp(url.host)) return;
   throw new RegistryError('unauthorized', registry, `refusing to send credentials over plain HTTP to ${url.host}; use HTTPS or mark it insecure`);
 }
 
@@ -192,13 +201,12 @@ function basicHeader(cred: RegistryCredential): string {
 }
 
 /** A stable, non-reversible identity for cache keys; never the credential itself. */
-function fingerprint(cred: RegistryCredential | undefined): string {
+export function fingerprint(cred: RegistryCredential | undefined): string {
   if (cred === undefined) return 'anonymous';
   return createHash('sha256').update(cred.username).update('\0').update(cred.password).digest('hex').slice(0, 32);
 }
 
-async function readSmall(response: Response, signal: AbortSignal, target: AuthTarget, url: URL): Promise<string> {
-  const what = `the token service ${describeUrl(url)}`;
+async function readSmall(response: Response, signal: AbortSignal, target: AuthTarget, what: string): Promise<string> {
   const bytes = await readCapped(response, MAX_TOKEN_RESPONSE_BYTES, signal, target.registry, what);
   return Buffer.from(bytes).toString('utf8');
 }

@@ -4,17 +4,19 @@
  */
 import { createHash } from 'node:crypto';
 import { X509Certificate } from 'node:crypto';
-import { rootCertificates } from 'node:tls';
 import type { CredentialLookup } from '../inspector-types.js';
 import { formatReference, type ImageReference } from '../reference/reference.js';
-import { Authenticator, type Fetch } from './auth.js';
+import { Authenticator, fingerprint, type Fetch } from './auth.js';
 import { readCapped } from './body.js';
 import { verifiedBlob, type VerifiedBlob } from './blob.js';
-import { createEndpointResolver, type Endpoint, type EndpointOptions } from './endpoint.js';
+import { createEgressPolicy, type LookupFunction } from './egress.js';
+import { createEndpointResolver, parseMirror, type Endpoint, type EndpointOptions } from './endpoint.js';
 import { RegistryError } from './errors.js';
 import { noopLogger, type ImageLogger } from './logger.js';
 import { MANIFEST_ACCEPT, parseManifest, type Descriptor, type Manifest } from './manifest.js';
+import { dispatcherWith, type Dispatchers } from './connections.js';
 import { DEFAULT_RETRY, statusError, Transport, type CallContext, type RetryOptions } from './transport.js';
+import type { Limiter } from '../../shared/limiter.js';
 
 export interface RegistryLimits {
   /** Default 4 MiB. */
@@ -42,6 +44,10 @@ export interface RegistryClientOptions extends EndpointOptions {
   readonly userAgent?: string;
   /** Replaces the global fetch (tests). */
   readonly fetch?: Fetch;
+  /** Bounds registry requests in flight at once, across every image and caller (serve). */
+  readonly requestLimiter?: Limiter;
+  /** Name resolution for registry connections (default: the system's; tests resolve their names to loopback). */
+  readonly lookup?: LookupFunction;
 }
 
 export interface FetchedManifest {
@@ -58,41 +64,63 @@ export interface ResolvedTag {
 
 export interface RegistryClient {
   endpoint(registry: string): Endpoint;
+  /**
+   * Who asks where: the host contacted, the repository and a fingerprint of the credential used. Work in flight is
+   * shared only between callers with the same access (a pod naming a registry that never answers, or lacking a
+   * secret, must not stall or borrow another pod's fetch of the same digest).
+   */
+  access(ref: ImageReference, ctx: CallContext): string;
   /** HEAD the tag for Docker-Content-Digest (Docker Hub does not count HEADs as pulls). */
   resolveTag(ref: ImageReference, ctx: CallContext): Promise<ResolvedTag>;
   /** GET a manifest by digest; the body must hash to the digest. */
   getManifest(ref: ImageReference, digest: string, ctx: CallContext): Promise<FetchedManifest>;
   /** GET a small JSON blob (the image config), verified and parsed. */
   getJsonBlob(ref: ImageReference, descriptor: Descriptor, ctx: CallContext): Promise<unknown>;
-  /** GET a blob as a digest-verified stream (redirects followed). */
+  /** GET a blob as a digest-verified stream (redirects to storage followed, within the egress policy). */
   openBlob(ref: ImageReference, descriptor: Descriptor, ctx: CallContext): Promise<VerifiedBlob>;
 }
 
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
-  const resolveEndpoint = createEndpointResolver(options);
+  // Mirrors are the admin's own choice: trusted at any address, plain HTTP where written with http://.
+  const mirrors = Object.entries(options.mirrors ?? {}).map(([from, to]) => parseMirror(from, to));
+  const egress = createEgressPolicy(
+    {
+      mode: options.egress ?? 'open',
+      trusted: mirrors.map((m) => m.host),
+      plainHttp: [...(options.insecureRegistries ?? []), ...mirrors.filter((m) => m.scheme === 'http').map((m) => m.host)],
+      allowPrivateRedirects: options.allowPrivateRedirects,
+    },
+    options.lookup,
+  );
+  const resolveEndpoint = createEndpointResolver(options, egress.plainHttp);
   const limits: RegistryLimits = { ...DEFAULT_REGISTRY_LIMITS, ...options.limits };
   const fetchFn: Fetch = options.fetch ?? globalThis.fetch;
-  // Shared by reference: the extra-CA dispatcher is filled in before the first request (see extraCaDispatcher).
-  const init: RequestInit = {};
+  // Filled in before the first request (see dispatcherWith): one for the registries, one for the hosts they send us
+  // to (blob storage, token services), each resolving names through the egress policy.
+  const dispatchers: Dispatchers = { trusted: {}, registry: {}, external: {} };
   const extraCa = options.extraCaPem !== undefined ? parseCaBundle(options.extraCaPem) : undefined;
   let prepared: Promise<void> | undefined;
   const prepare = (): Promise<void> => {
-    if (extraCa === undefined) return Promise.resolve();
-    prepared ??= extraCaDispatcher(extraCa).then((dispatcher) => {
-      Object.assign(init, { dispatcher });
-    });
+    prepared ??= (async () => {
+      for (const kind of ['trusted', 'registry', 'external'] as const) {
+        const lookup = egress.lookupFor(kind);
+        if (extraCa === undefined && lookup === undefined) continue;
+        Object.assign(dispatchers[kind], { dispatcher: await dispatcherWith({ ca: extraCa, lookup }) });
+      }
+    })();
     return prepared;
   };
-  const insecureHosts = new Set((options.insecureRegistries ?? []).map((h) => h.toLowerCase()));
   const transport = new Transport({
     fetch: fetchFn,
-    init,
+    dispatchers,
     prepare,
-    authenticator: new Authenticator({ fetch: fetchFn, init, insecureHosts }),
+    egress,
+    authenticator: new Authenticator({ fetch: fetchFn, dispatchers, egress }),
     credentials: options.credentials,
     retry: { ...DEFAULT_RETRY, ...options.retry },
     logger: options.logger ?? noopLogger,
     userAgent: options.userAgent ?? 'distroless-guard',
+    limiter: options.requestLimiter,
   });
   const endpoints = new Map<string, Endpoint>();
   const endpoint = (registry: string): Endpoint => {
@@ -115,6 +143,11 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
 
   return {
     endpoint,
+
+    access(ref, ctx) {
+      const ep = endpoint(ref.registry);
+      return `${ep.host}/${ep.repositoryPrefix}${ref.repository}|${fingerprint(transport.credentialFor(ep, ref.repository, ctx))}`;
+    },
 
     async resolveTag(ref, ctx) {
       if (ref.tag === undefined) throw new RegistryError('bad-response', ref.registry, `${formatReference(ref)} has no tag to resolve`);
@@ -181,7 +214,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
 
   async function getBlob(ref: ImageReference, descriptor: Descriptor, what: string, ctx: CallContext): Promise<Response> {
     const ep = endpoint(ref.registry);
-    const response = await transport.request(ep, ref.repository, { method: 'GET', path: `blobs/${descriptor.digest}`, what }, ctx);
+    const response = await transport.request(ep, ref.repository, { method: 'GET', path: `blobs/${descriptor.digest}`, what, followRedirects: true }, ctx);
     if (!response.ok) throw await statusError(response, ep, what, ctx.signal);
     return response;
   }
@@ -204,16 +237,3 @@ function parseCaBundle(pem: string): string[] {
   return certs;
 }
 
-/**
- * A dispatcher that trusts the system CAs plus `certs`, built from the Agent class of Node's own bundled undici:
- * the npm `undici` package's Agent is not compatible with the global fetch of another undici version, and Node
- * creates its global dispatcher on the first fetch, hence the data: URL fetch.
- */
-async function extraCaDispatcher(certs: readonly string[]): Promise<unknown> {
-  const key = Symbol.for('undici.globalDispatcher.1');
-  if ((globalThis as Record<symbol, unknown>)[key] === undefined) await fetch('data:,');
-  const global = (globalThis as Record<symbol, unknown>)[key];
-  if (typeof global !== 'object' || global === null) throw new RegistryError('tls', 'config', 'cannot set an extra CA: Node has no global undici dispatcher');
-  const AgentClass = global.constructor as new (opts: unknown) => unknown;
-  return new AgentClass({ connect: { ca: [...rootCertificates, ...certs] } });
-}

@@ -1,14 +1,19 @@
 /**
  * Where to talk to for a registry host: mirrors/rewrites, the API host of Docker Hub, and the scheme.
- * Plain HTTP only for loopback hosts or hosts configured insecure; HTTPS otherwise.
+ * Plain HTTP only for hosts configured insecure (and, for the CLI's `open` egress, loopback hosts); HTTPS otherwise.
  */
 import { DOCKER_HUB, registryApiHost } from '../reference/reference.js';
+import { createEgressPolicy, type EgressMode } from './egress.js';
 
 export interface EndpointOptions {
   /** Registry host → mirror: `{ "gcr.io": "127.0.0.1:5001" }`, optionally with a scheme or a path prefix ("mirror:5000/gcr"). */
   readonly mirrors?: Readonly<Record<string, string>>;
-  /** Hosts (with port when not default) spoken to over plain HTTP. */
+  /** Hosts (host, host:port or an IP range like 127.0.0.0/8) spoken to over plain HTTP. */
   readonly insecureRegistries?: readonly string[];
+  /** `guarded` in serve (see egress.ts): loopback is no longer plain HTTP by default, addresses are checked. */
+  readonly egress?: EgressMode;
+  /** guarded: follow blob redirects and token realms to private addresses too. */
+  readonly allowPrivateRedirects?: boolean;
 }
 
 export interface Endpoint {
@@ -31,26 +36,20 @@ export class EndpointError extends Error {
   }
 }
 
-/** Resolves mirrors and schemes once; returns a function from registry host to endpoint. */
-export function createEndpointResolver(options: EndpointOptions = {}): (registry: string) => Endpoint {
-  const insecure = new Set((options.insecureRegistries ?? []).map((h) => canonicalHost(h)));
-  const mirrors = new Map<string, { host: string; prefix: string; scheme: 'http' | 'https' | undefined }>();
-  for (const [from, to] of Object.entries(options.mirrors ?? {})) {
-    const m = /^(?:(https?):\/\/)?([^/]+)(?:\/(.*))?$/i.exec(to.trim());
-    const host = m?.[2];
-    if (m === null || host === undefined || host === '') throw new EndpointError(`mirror for ${from} is not host[:port][/prefix]: ${JSON.stringify(to)}`);
-    const scheme = m[1]?.toLowerCase();
-    const prefix = (m[3] ?? '').replace(/^\/+|\/+$/g, '');
-    mirrors.set(canonicalHost(from), {
-      host: host.toLowerCase(),
-      prefix: prefix === '' ? '' : `${prefix}/`,
-      scheme: scheme === 'http' || scheme === 'https' ? scheme : undefined,
-    });
-  }
+/**
+ * Resolves mirrors and schemes once; returns a function from registry host to endpoint. `plainHttp` says which
+ * hosts speak plain HTTP (the client passes its egress policy's).
+ */
+export function createEndpointResolver(
+  options: EndpointOptions = {},
+  plainHttp: (host: string) => boolean = createEgressPolicy({ mode: options.egress ?? 'open', plainHttp: options.insecureRegistries }).plainHttp,
+): (registry: string) => Endpoint {
+  const mirrors = new Map<string, Mirror>();
+  for (const [from, to] of Object.entries(options.mirrors ?? {})) mirrors.set(canonicalHost(from), parseMirror(from, to));
   return (registry) => {
     const mirror = mirrors.get(canonicalHost(registry));
     const host = mirror?.host ?? registryApiHost(registry.toLowerCase());
-    const plain = mirror?.scheme !== undefined ? mirror.scheme === 'http' : isLoopbackHost(host) || insecure.has(host) || insecure.has(registry.toLowerCase());
+    const plain = mirror?.scheme !== undefined ? mirror.scheme === 'http' : plainHttp(host) || plainHttp(canonicalHost(registry));
     return {
       registry,
       host,
@@ -61,15 +60,26 @@ export function createEndpointResolver(options: EndpointOptions = {}): (registry
   };
 }
 
-/** True for 127.0.0.0/8, localhost and [::1], with or without a port. */
-export function isLoopbackHost(hostWithPort: string): boolean {
-  let host = hostWithPort.toLowerCase();
-  if (host.startsWith('[')) host = host.slice(1, host.indexOf(']'));
-  else host = host.replace(/:\d+$/, '');
-  return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
+export interface Mirror {
+  /** host[:port], lowercased. */
+  readonly host: string;
+  /** "" or "gcr/". */
+  readonly prefix: string;
+  readonly scheme: 'http' | 'https' | undefined;
 }
 
-function canonicalHost(host: string): string {
+/** A mirror as the admin writes it: host[:port][/prefix], optionally with a scheme. */
+export function parseMirror(from: string, to: string): Mirror {
+  const m = /^(?:(https?):\/\/)?([^/]+)(?:\/(.*))?$/i.exec(to.trim());
+  const host = m?.[2];
+  if (m === null || host === undefined || host === '') throw new EndpointError(`mirror for ${from} is not host[:port][/prefix]: ${JSON.stringify(to)}`);
+  const scheme = m[1]?.toLowerCase();
+  const prefix = (m[3] ?? '').replace(/^\/+|\/+$/g, '');
+  return { host: host.toLowerCase(), prefix: prefix === '' ? '' : `${prefix}/`, scheme: scheme === 'http' || scheme === 'https' ? scheme : undefined };
+}
+
+/** The host a mirror or insecure entry names: no scheme, no path, Docker Hub's aliases as docker.io. */
+export function canonicalHost(host: string): string {
   const h = host.trim().toLowerCase().replace(/^https?:\/\//, '').replace(/\/.*$/, '');
   return h === 'index.docker.io' || h === 'registry-1.docker.io' ? DOCKER_HUB : h;
 }

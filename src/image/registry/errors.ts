@@ -20,6 +20,8 @@ export type RegistryErrorCode =
   | 'digest-mismatch'
   /** A body ended before its declared size (or Content-Length). */
   | 'truncated'
+  /** The egress policy refused the address or scheme (serve: loopback, link-local, plain HTTP, internal redirects). */
+  | 'forbidden'
   /** A manifest, config or blob is larger than the configured cap. */
   | 'too-large'
   /** The registry answered something malformed: bad JSON, missing headers, a body bigger than declared. */
@@ -34,17 +36,23 @@ export class RegistryError extends Error {
   readonly registry: string;
   /** HTTP status when the error came from a response. */
   readonly status: number | undefined;
+  /**
+   * For the operator's log and the CLI only, never an admission answer: the socket error code, the registry's own
+   * error text. In `serve` these would let a pod's author probe hosts and read remote content through the guard.
+   */
+  readonly detail: string | undefined;
 
   constructor(
     code: RegistryErrorCode,
     registry: string,
     message: string,
-    options: { cause?: unknown; status?: number } = {},
+    options: { cause?: unknown; status?: number; detail?: string } = {},
   ) {
     super(`${registry}: ${redact(message)}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.registry = registry;
     this.status = options.status;
+    this.detail = options.detail === undefined || options.detail === '' ? undefined : redact(options.detail);
   }
 }
 

@@ -87,7 +87,8 @@ describe('HTTPS with a private CA', () => {
       assert.ok(e instanceof RegistryError);
       assert.equal(e.code, 'tls', e.message);
       assert.equal(e.registry, 'private.example');
-      assert.match(e.message, /CA/);
+      assert.match(e.message, /cannot reach 127\.0\.0\.1:\d+/);
+      assert.match(e.detail ?? '', /configure its CA/);
       return true;
     });
   });

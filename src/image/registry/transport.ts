@@ -1,12 +1,18 @@
 /**
- * HTTP to registries: Node's global fetch (undici, keep-alive), the caller's AbortSignal on every call, bounded
+ * HTTP to registries: Node's fetch (undici, keep-alive), the caller's AbortSignal on every call, bounded
  * retries on 429/502/503/504 and connection resets honouring Retry-After but never past the deadline, and the
- * 401 → challenge → token dance of auth.ts. Failures become RegistryError with an actionable message.
+ * 401 → challenge → token dance of auth.ts. Redirects are followed for blob GETs only (registries send those to
+ * object storage), within the egress policy and never with the registry's Authorization on another host.
+ * Failures become RegistryError: a message that says what class of failure happened (safe to show the pod's
+ * author) and a `detail` for the operator's log.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CredentialLookup } from '../inspector-types.js';
+import type { Limiter } from '../../shared/limiter.js';
+import type { CredentialLookup, RegistryCredential } from '../inspector-types.js';
 import { Authenticator, type AuthTarget, type Fetch } from './auth.js';
 import { readCapped } from './body.js';
+import { connectionKind, errorCode, type Dispatchers } from './connections.js';
+import type { EgressPolicy } from './egress.js';
 import type { Endpoint } from './endpoint.js';
 import { describeUrl, RegistryError } from './errors.js';
 import type { ImageLogger } from './logger.js';
@@ -38,13 +44,18 @@ export interface RequestSpec {
   readonly accept?: string;
   /** For messages: "manifest latest", "layer sha256:…". */
   readonly what: string;
+  /** Blob GETs: follow redirects (to storage) within the egress policy. Anything else answers a 3xx as is. */
+  readonly followRedirects?: boolean;
 }
 
 export interface TransportOptions {
   readonly fetch: Fetch;
-  /** Extra fetch init (a dispatcher), filled in by `prepare` before the first request. */
-  readonly init: RequestInit;
+  /** Filled in by `prepare` before the first request. */
+  readonly dispatchers: Dispatchers;
   readonly prepare: () => Promise<void>;
+  readonly egress: EgressPolicy;
+  /** Bounds registry requests in flight at once (each holds a slot until its response headers arrive). */
+  readonly limiter: Limiter | undefined;
   readonly authenticator: Authenticator;
   readonly credentials: CredentialLookup | undefined;
   readonly retry: RetryOptions;
@@ -53,6 +64,9 @@ export interface TransportOptions {
 }
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+/** Registries redirect a blob once (to storage or a CDN); a few hops allow for a CDN's own. */
+const MAX_REDIRECTS = 5;
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNABORTED']);
 
 export class Transport {
@@ -63,8 +77,7 @@ export class Transport {
     await this.o.prepare();
     const repo = `${endpoint.repositoryPrefix}${repository}`;
     const url = `${endpoint.baseUrl}/v2/${repo}/${spec.path}`;
-    const credHost = endpoint.mirrored ? endpoint.host : endpoint.registry;
-    const credential = ctx.credentials?.(credHost, repo) ?? this.o.credentials?.(credHost, repo);
+    const credential = this.credentialFor(endpoint, repository, ctx);
     const target: AuthTarget = { registry: endpoint.registry, host: endpoint.host, baseUrl: endpoint.baseUrl, scope: `repository:${repo}:pull`, credential };
     let authorization = await this.o.authenticator.headerFor(target, ctx.signal);
     let response = await this.send(url, spec, authorization, endpoint, ctx);
@@ -82,6 +95,13 @@ export class Transport {
     return response;
   }
 
+  /** The credential a request for `repository` on `endpoint` is sent with: the caller's first, then the client's own. */
+  credentialFor(endpoint: Endpoint, repository: string, ctx: CallContext): RegistryCredential | undefined {
+    const repo = `${endpoint.repositoryPrefix}${repository}`;
+    const credHost = endpoint.mirrored ? endpoint.host : endpoint.registry;
+    return ctx.credentials?.(credHost, repo) ?? this.o.credentials?.(credHost, repo);
+  }
+
   /** One logical request with bounded retries. */
   private async send(url: string, spec: RequestSpec, authorization: string | undefined, endpoint: Endpoint, ctx: CallContext): Promise<Response> {
     const headers: Record<string, string> = { 'user-agent': this.o.userAgent };
@@ -93,10 +113,10 @@ export class Transport {
       let failure: RegistryError | undefined;
       let retryable = false;
       try {
-        response = await this.o.fetch(url, { ...this.o.init, method: spec.method, headers, signal: ctx.signal, redirect: 'follow' });
+        response = await this.fetchFollowing(url, spec, headers, endpoint, ctx);
         retryable = RETRY_STATUS.has(response.status);
       } catch (err) {
-        failure = networkError(err, ctx.signal, endpoint, url, spec.what);
+        failure = err instanceof RegistryError ? err : networkError(err, ctx.signal, endpoint, url, spec.what);
         retryable = failure.code === 'unavailable' && isReset(err);
       }
       if (!retryable || attempt >= attempts) {
@@ -120,9 +140,45 @@ export class Transport {
       }
     }
   }
+
+  /** One attempt: the request, and for blob GETs the redirects it answers with, each hop checked by the egress policy. */
+  private async fetchFollowing(url: string, spec: RequestSpec, headers: Record<string, string>, endpoint: Endpoint, ctx: CallContext): Promise<Response> {
+    let target = new URL(url);
+    let sent = headers;
+    for (let hop = 0; ; hop++) {
+      this.o.egress.check(target, hop === 0 ? 'registry' : 'redirect', endpoint.host);
+      const release = await this.o.limiter?.acquire(ctx.signal);
+      let response: Response;
+      try {
+        const init = this.o.dispatchers[connectionKind(this.o.egress, target, endpoint.host)];
+        response = await this.o.fetch(target, { ...init, method: spec.method, headers: sent, signal: ctx.signal, redirect: 'manual' });
+      } finally {
+        release?.();
+      }
+      const location = response.headers.get('location');
+      if (!REDIRECT_STATUS.has(response.status) || spec.followRedirects !== true || location === null) return response;
+      await discard(response);
+      if (hop >= MAX_REDIRECTS) throw new RegistryError('bad-response', endpoint.registry, `${spec.what} redirected more than ${MAX_REDIRECTS} times`);
+      let next: URL;
+      try {
+        next = new URL(location, target);
+      } catch (err) {
+        throw new RegistryError('bad-response', endpoint.registry, `${spec.what} redirected to an invalid URL`, { cause: err });
+      }
+      // The registry's Authorization is for the registry: storage URLs carry their own (signed) credentials.
+      if (next.host !== target.host || next.protocol !== target.protocol) {
+        const { authorization: _dropped, ...rest } = sent;
+        sent = rest;
+      }
+      target = next;
+    }
+  }
 }
 
-/** Turns a non-2xx response into the error to throw (reads a little of the body for the registry's own message). */
+/**
+ * Turns a non-2xx response into the error to throw. The registry's own error text goes to `detail` only: the
+ * message is what the pod's author reads, and a host that is not a registry must not be read through the guard.
+ */
 export async function statusError(response: Response, endpoint: Endpoint, what: string, signal: AbortSignal): Promise<RegistryError> {
   const status = response.status;
   let detail = '';
@@ -133,14 +189,14 @@ export async function statusError(response: Response, endpoint: Endpoint, what: 
     if (typeof first === 'object' && first !== null) {
       const code = 'code' in first && typeof first.code === 'string' ? first.code : '';
       const message = 'message' in first && typeof first.message === 'string' ? first.message : '';
-      detail = ` (${[code, message].filter((s) => s !== '').join(': ').slice(0, 200)})`;
+      detail = [code, message].filter((s) => s !== '').join(': ').slice(0, 200);
     }
   } catch {
     // no readable registry error body: the status says enough
   }
   const via = endpoint.mirrored ? ` via mirror ${endpoint.host}` : '';
   const e = (code: ConstructorParameters<typeof RegistryError>[0], msg: string): RegistryError =>
-    new RegistryError(code, endpoint.registry, `${msg}${via}${detail}`, { status });
+    new RegistryError(code, endpoint.registry, `${msg}${via}`, { status, detail });
   if (status === 401 || status === 403) return e('unauthorized', `access to ${what} was refused (${status}); check the pull secret or docker config credentials for this registry`);
   if (status === 404) return e('not-found', `${what} does not exist (404)`);
   if (status === 429) return e('rate-limited', `the registry rate-limits us (429) for ${what}; retry later or use a mirror`);
@@ -148,33 +204,25 @@ export async function statusError(response: Response, endpoint: Endpoint, what: 
   return e('bad-response', `unexpected status ${status} for ${what}`);
 }
 
+/**
+ * A failed connection. Refused, reset, unresolvable, wrong TLS and refused by the egress policy read alike ("cannot
+ * reach"): told apart, they would make the webhook a port and DNS scanner for whoever creates a Pod. The socket
+ * error code is the operator's `detail`.
+ */
 function networkError(err: unknown, signal: AbortSignal, endpoint: Endpoint, url: string, what: string): RegistryError {
   if (signal.aborted) return new RegistryError('timeout', endpoint.registry, `the deadline passed while requesting ${what}`, { cause: err });
   const code = errorCode(err);
-  const where = describeUrl(url);
-  if (code !== undefined && /^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH|ERR_TLS_CERT)/.test(code)) {
-    return new RegistryError('tls', endpoint.registry, `TLS to ${endpoint.host} failed (${code}) for ${where}; configure its CA, or list it as an insecure registry if it speaks plain HTTP`, { cause: err });
-  }
-  if (code === 'ECONNREFUSED') return new RegistryError('unavailable', endpoint.registry, `connection to ${endpoint.host} refused`, { cause: err });
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new RegistryError('unavailable', endpoint.registry, `cannot resolve ${endpoint.host}`, { cause: err });
-  if (code !== undefined && RESET_CODES.has(code)) return new RegistryError('unavailable', endpoint.registry, `connection to ${endpoint.host} was reset during ${what}`, { cause: err });
-  return new RegistryError('unavailable', endpoint.registry, `request for ${what} to ${endpoint.host} failed${code !== undefined ? ` (${code})` : ''}`, { cause: err });
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : '';
+  const detail = `${code ?? 'network error'} for ${describeUrl(url)}${cause !== '' ? `: ${cause}` : ''}`;
+  const tls = code !== undefined && /^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH)/.test(code);
+  const errorClass = code === 'EGRESS_REFUSED' ? 'forbidden' : tls ? 'tls' : 'unavailable';
+  const hint = tls ? '; configure its CA, or list it as an insecure registry if it speaks plain HTTP' : '';
+  return new RegistryError(errorClass, endpoint.registry, `cannot reach ${endpoint.host} for ${what}`, { cause: err, detail: `${detail}${hint}` });
 }
 
 function isReset(err: unknown): boolean {
   const code = errorCode(err);
   return code !== undefined && RESET_CODES.has(code);
-}
-
-/** The innermost `code` of an error chain (fetch wraps socket errors in `cause`). */
-export function errorCode(err: unknown): string | undefined {
-  let current: unknown = err;
-  let found: string | undefined;
-  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
-    if ('code' in current && typeof current.code === 'string') found = current.code;
-    current = 'cause' in current ? current.cause : undefined;
-  }
-  return found;
 }
 
 /** Retry-After in ms: delta-seconds or an HTTP date. */
