@@ -1,4 +1,5 @@
 import { lstat, mkdir, readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
@@ -8,10 +9,11 @@ import { EXIT, UsageError, type CommandIo } from './io.js';
 import { writeAtomically } from '../shared/write-atomically.js';
 
 export const CERTS_USAGE = `Usage: distroless-guard certs --out DIR [--namespace distroless-guard] [--service distroless-guard]
-                             [--secret-name SERVICE-tls] [--webhooks FILE] [--validity-days 365] [--force]
+                             [--secret-name SERVICE-tls] [--webhooks FILE] [--validity-days 365] [--ip-address IP]... [--force]
 
 Generates a CA and a serving certificate it signs for the webhook Service (SANs SERVICE, SERVICE.NAMESPACE,
-SERVICE.NAMESPACE.svc, SERVICE.NAMESPACE.svc.cluster.local) and writes into DIR:
+SERVICE.NAMESPACE.svc, SERVICE.NAMESPACE.svc.cluster.local, plus each --ip-address for a webhook reached by
+clientConfig.url) and writes into DIR:
   ca.crt, tls.crt, tls.key   the PEM files (tls.key is readable by its owner only)
   secret.yaml                the kubernetes.io/tls Secret the Deployment mounts (with ca.crt, for --patch-ca-bundle)
   webhooks.yaml              the webhook configurations of --webhooks (default: manifests/base/webhooks.yaml) with the
@@ -31,6 +33,7 @@ export async function runCerts(args: readonly string[], io: CommandIo): Promise<
       'secret-name': { type: 'string' },
       webhooks: { type: 'string' },
       'validity-days': { type: 'string', default: '365' },
+      'ip-address': { type: 'string', multiple: true, default: [] },
       force: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -62,7 +65,8 @@ export async function runCerts(args: readonly string[], io: CommandIo): Promise<
     return EXIT.failure;
   }
 
-  const generated = await generateCertificates({ dnsNames: serviceDnsNames(values.service, values.namespace), ipAddresses: [], validityDays });
+  for (const ip of values['ip-address']) if (isIP(ip) === 0) throw new UsageError(`--ip-address ${ip} is not an IP address`);
+  const generated = await generateCertificates({ dnsNames: serviceDnsNames(values.service, values.namespace), ipAddresses: values['ip-address'], validityDays });
   const caBundle = Buffer.from(generated.caCertPem).toString('base64');
   const webhooks = webhooksWithCaBundle(webhooksText, { caBundle, service: values.service, namespace: values.namespace }, webhooksPath);
   const secret = stringify({

@@ -7,7 +7,7 @@
  *   npm run test:e2e
  */
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { pinnedKubernetesVersion, waitFor, type KubectlResult } from '../support/control-plane.js';
 import { e2eCluster, type Cluster } from '../support/e2e-cluster.js';
 
@@ -117,6 +117,10 @@ describe('a real Kubernetes control plane (kube-apiserver, etcd, kube-controller
     // A cold build of the binaries took 11-14 minutes on 2 cores; the helper bounds it at 60.
     { timeout: 65 * 60_000 },
   );
+
+  after(async () => {
+    await plane?.release();
+  });
 
   it('serves /version with the pinned release', async () => {
     const plane = cluster();

@@ -29,6 +29,8 @@ export interface Cluster extends ClusterInfo {
   ok(args: readonly string[], options?: KubectlOptions): Promise<string>;
   /** `kubectl ... -o json`, parsed. */
   json<T>(args: readonly string[]): Promise<T>;
+  /** Stops the control plane if this process started its own (a file run alone); the shared one is left running. */
+  release(): Promise<void>;
   /** The end of a component's log, for a failing test's message. */
   log(component: 'kube-apiserver' | 'kube-controller-manager' | 'etcd', chars?: number): Promise<string>;
 }
@@ -50,8 +52,9 @@ async function connect(): Promise<Cluster> {
   const error = process.env[CLUSTER_ERROR_ENV];
   if (error !== undefined) throw new Error(`the control plane could not be built or started:\n${error}`);
   const path = process.env[CLUSTER_ENV];
-  // A file run alone: its own control plane, stopped with the process (test/support/cleanup.ts).
-  const info = path !== undefined ? (JSON.parse(await readFile(path, 'utf8')) as ClusterInfo) : clusterInfoOf(await startControlPlane());
+  // A file run alone: a control plane of its own, stopped by release() (or at exit: test/support/cleanup.ts).
+  const own = path === undefined ? await startControlPlane() : undefined;
+  const info = own !== undefined ? clusterInfoOf(own) : (JSON.parse(await readFile(path ?? '', 'utf8')) as ClusterInfo);
   const binary = join(info.binDir, 'kubectl');
   const base = [`--kubeconfig=${info.kubeconfigPath}`, `--cache-dir=${join(info.dir, 'kubectl-cache')}`];
   const kubectl = (args: readonly string[], options?: KubectlOptions): Promise<KubectlResult> => runKubectl(binary, base, args, options);
@@ -64,6 +67,10 @@ async function connect(): Promise<Cluster> {
     ...info,
     kubectl,
     ok,
+    release: async () => {
+      await own?.stop();
+      memo = undefined;
+    },
     json: async <T>(args: readonly string[]) => JSON.parse(await ok([...args, '-o', 'json'])) as T,
     log: async (component, chars = 4000) => (await readFile(join(info.dir, `${component}.log`), 'utf8').catch((e: Error) => `(no log: ${e.message})`)).slice(-chars),
   };
