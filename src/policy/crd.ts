@@ -79,8 +79,12 @@ export function policyCrd(): Record<string, unknown> {
   };
 }
 
+/**
+ * Written as YAML 1.1, which kubectl reads: strings 1.1 would take for other types (the enum value `Off`, a boolean
+ * false to kubectl) come out quoted, so the installed CRD allows "Off" and not `false`.
+ */
 export function policyCrdYaml(): string {
-  return `# Generated from src/policy/schema.ts by \`npm run gen:crd\`; do not edit by hand.\n${stringify(policyCrd(), { lineWidth: 0 })}`;
+  return `# Generated from src/policy/schema.ts by \`npm run gen:crd\`; do not edit by hand.\n${stringify(policyCrd(), { lineWidth: 0, version: '1.1' })}`;
 }
 
 /** The embedded default policy as a cluster object (manifests/base/default-policy.yaml): DryRun everywhere. */

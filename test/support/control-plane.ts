@@ -459,6 +459,7 @@ async function distinctFreePorts(count: number): Promise<number[]> {
 const CONTROLLERS = [
   'deployment-controller',
   'replicaset-controller',
+  'job-controller',
   'serviceaccount-controller',
   'serviceaccount-token-controller',
   'namespace-controller',

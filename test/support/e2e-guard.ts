@@ -28,6 +28,8 @@ export type KubeDoc = { apiVersion: string; kind: string; metadata: { name: stri
 export interface GuardReplica {
   readonly name: string;
   readonly port: number;
+  /** The guard's own process id (the launcher execs node), e.g. to freeze it with SIGSTOP as a hung node would. */
+  readonly pid: number | undefined;
   /** Everything it wrote to stdout (JSON log lines) and stderr so far. */
   output(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -60,7 +62,8 @@ export async function installGuard(cluster: Cluster, options: InstallOptions = {
   const port = await freePort();
   const objects = await renderInstall(cluster, options.kustomization ?? 'manifests', port);
   // As the install docs say: the CRDs first, Established, then the rest (the default DistrolessPolicy needs its CRD).
-  const apply = (docs: readonly KubeDoc[]) => cluster.ok(['apply', '--server-side', '--field-manager=e2e-install', '-f', '-'], { input: docs.map((o) => stringify(o)).join('---\n') });
+  // Written back as YAML 1.1, the YAML kubectl reads: a string such as "Off" stays quoted, not the boolean false.
+  const apply = (docs: readonly KubeDoc[]) => cluster.ok(['apply', '--server-side', '--field-manager=e2e-install', '-f', '-'], { input: docs.map((o) => stringify(o, { version: '1.1' })).join('---\n') });
   const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
   await apply(crds);
   for (const crd of crds) await cluster.ok(['wait', '--for=condition=Established', '--timeout=60s', `crd/${crd.metadata.name}`]);
@@ -165,6 +168,7 @@ async function startGuardProcess(name: string, args: readonly string[], dir: str
   return {
     name,
     port,
+    pid: child.pid,
     output: () => output,
     stop(signal = 'SIGTERM') {
       stopped ??= (async () => {

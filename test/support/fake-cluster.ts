@@ -1,8 +1,8 @@
 /**
  * A small cluster on the fake API for `audit`: namespaces with labels, one DistrolessPolicy, Deployments with their
  * ReplicaSets (one mid-rollout), a CronJob with its Job, a StatefulSet, a bare pod, a finished Job's pod,
- * kube-system pods (a DaemonSet's and a mirror pod), ServiceAccounts, and PolicyReports left by an earlier audit and
- * by another tool. Pods carry status.containerStatuses[].imageID as containerd reports it.
+ * kube-system pods (a DaemonSet's and a mirror pod) and ServiceAccounts. Pods carry status.containerStatuses[].imageID
+ * as containerd reports it.
  */
 import type { FakeKubeApi } from './fake-kube-api.js';
 
@@ -15,7 +15,6 @@ export const PATHS = {
   deployments: '/apis/apps/v1/deployments',
   jobs: '/apis/batch/v1/jobs',
   cronJobs: '/apis/batch/v1/cronjobs',
-  policyReports: '/apis/wgpolicyk8s.io/v1alpha2/policyreports',
 } as const;
 
 /** An image as a pod names it, and the digest its registry serves for it (what the kubelet reports as imageID). */
@@ -50,21 +49,6 @@ export const AUDIT_POLICY = {
 /** What the scenario should come to (the test's expectations, next to the data they follow from). */
 export const EXPECTED = {
   runningPods: 11,
-  workloads: {
-    shop: [
-      ['Deployment', 'api', 2, 'allowed'],
-      ['Deployment', 'web', 4, 'denied'],
-      ['StatefulSet', 'db', 1, 'allowed'],
-    ],
-    dev: [
-      ['CronJob', 'nightly', 1, 'denied'],
-      ['Pod', 'scratchpad', 1, 'allowed'],
-    ],
-    'kube-system': [
-      ['DaemonSet', 'kube-proxy', 1, 'not-covered'],
-      ['Pod', 'etcd-node1', 1, 'not-covered'],
-    ],
-  },
 } as const;
 
 export function declareCollections(api: FakeKubeApi): void {
@@ -76,7 +60,6 @@ export function declareCollections(api: FakeKubeApi): void {
   api.namespacedCollection('/apis/apps/v1', 'deployments', 'Deployment', 'apps/v1');
   api.namespacedCollection('/apis/batch/v1', 'jobs', 'Job', 'batch/v1');
   api.namespacedCollection('/apis/batch/v1', 'cronjobs', 'CronJob', 'batch/v1');
-  api.namespacedCollection('/apis/wgpolicyk8s.io/v1alpha2', 'policyreports', 'PolicyReport', 'wgpolicyk8s.io/v1alpha2');
 }
 
 const owner = (apiVersion: string, kind: string, name: string, controller = true) => ({ apiVersion, kind, name, uid: `uid-${kind}-${name}`, controller, blockOwnerDeletion: true });
@@ -152,13 +135,4 @@ export function populateCluster(api: FakeKubeApi, images: ClusterImages): void {
   api.put('/apis/batch/v1/namespaces/dev/jobs', { metadata: { name: 'migrate' } });
   for (const p of pods) api.put(`/api/v1/namespaces/${p.namespace}/pods`, pod(p));
 
-  // An earlier audit's reports (shop: to be replaced; empty: stale, to be deleted) and another tool's (never touched).
-  const ours = { 'app.kubernetes.io/managed-by': 'distroless-guard' };
-  api.put('/apis/wgpolicyk8s.io/v1alpha2/namespaces/shop/policyreports', { metadata: { name: 'distroless-guard-audit', labels: ours }, summary: { pass: 0, fail: 99, warn: 0, error: 0, skip: 0 }, results: [] });
-  api.put('/apis/wgpolicyk8s.io/v1alpha2/namespaces/empty/policyreports', { metadata: { name: 'distroless-guard-audit', labels: ours }, summary: { pass: 1, fail: 0, warn: 0, error: 0, skip: 0 }, results: [] });
-  api.put('/apis/wgpolicyk8s.io/v1alpha2/namespaces/shop/policyreports', {
-    metadata: { name: 'kyverno-polr', labels: { 'app.kubernetes.io/managed-by': 'kyverno' } },
-    summary: { pass: 3, fail: 0, warn: 0, error: 0, skip: 0 },
-    results: [{ policy: 'require-labels', result: 'pass' }],
-  });
 }
