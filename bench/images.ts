@@ -60,7 +60,7 @@ export async function buildBenchImages(host: string, options: BuildOptions = {})
   const bigLayers = options.bigLayers ?? 4;
   const bigLayerMiB = options.bigLayerMiB ?? 250;
   const [pool, real] = await Promise.all([binaryPool(), baseTree()]);
-  const describe = (name: string, l: PushedLayer): void =>
+  const describeLayer = (name: string, l: PushedLayer): void =>
     log(
       `  ${name.padEnd(7)} ${(l.uncompressedSize / MIB).toFixed(1).padStart(6)} MiB tar, ${(l.size / MIB).toFixed(1).padStart(6)} MiB gzip ` +
         `(${(l.uncompressedSize / l.size).toFixed(2)}x), ${String(l.entries).padStart(5)} entries, built+pushed in ${(l.buildMs / 1000).toFixed(1)} s`,
@@ -78,10 +78,10 @@ export async function buildBenchImages(host: string, options: BuildOptions = {})
     2,
   );
   const [base, appA, appB, shell] = small as [PushedLayer, PushedLayer, PushedLayer, PushedLayer];
-  describe('base', base);
-  describe('app-a', appA);
-  describe('app-b', appB);
-  describe('shell', shell);
+  describeLayer('base', base);
+  describeLayer('app-a', appA);
+  describeLayer('app-b', appB);
+  describeLayer('shell', shell);
 
   const bigJobs = Array.from({ length: bigLayers }, (_, i) => async (): Promise<PushedLayer> => {
     // Layer 1 carries the real rootfs, the others a relocated python stdlib copy each: thousands of real entries.
@@ -90,7 +90,7 @@ export async function buildBenchImages(host: string, options: BuildOptions = {})
     return pushStreamedLayer(host, REPOSITORY, concat(head, fillerFiles({ dir: `srv/data-${i}`, bytes: fill, seed: 100 + i, pool, maxFile: 8 * MIB })));
   });
   const big = await limited(bigJobs, 2);
-  big.forEach((l, i) => describe(`big-${i + 1}`, l));
+  big.forEach((l, i) => describeLayer(`big-${i + 1}`, l));
 
   const [t1, t2, a, b, bigImage] = await Promise.all([
     pushImage(host, REPOSITORY, 't1', [base], NONROOT),

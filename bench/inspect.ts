@@ -22,14 +22,14 @@ import { createGunzip } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import tar from 'tar-stream';
 import { RUNTIME_ENV, RUNTIME_NODE_FLAGS } from '../src/cli/runtime-flags.js';
-import { createImageInspector, type GuardImageInspector } from '../src/image/inspector.js';
+import { createImageInspector, type CachingImageInspector } from '../src/image/inspector.js';
 import { indexLayer } from '../src/image/layers/index-layer.js';
 import type { ImageFacts } from '../src/image/facts/types.js';
 import type { TestRegistry } from '../test/support/registry.js';
 import { buildBenchImages, REPOSITORY, type BenchImages } from './images.js';
 import { MIB } from './content.js';
 import { ensureTools, has, runBenchmark, type Verdict } from './tools.js';
-import { describe, fmtMs, mark, median, since, summarise, table, timed, type Sample, type Summary } from './measure.js';
+import { fmtMs, mark, median, since, summarise, summaryLine, table, timed, type Sample, type Summary } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const REPS = Math.max(5, Number(process.env['BENCH_REPS'] ?? 7));
@@ -86,7 +86,7 @@ async function openBlob(host: string, digest: string): Promise<Readable> {
   return Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>);
 }
 
-async function inspectOnce(inspector: GuardImageInspector, ref: string, earlyStop: boolean): Promise<{ sample: Sample; facts: ImageFacts }> {
+async function inspectOnce(inspector: CachingImageInspector, ref: string, earlyStop: boolean): Promise<{ sample: Sample; facts: ImageFacts }> {
   const start = mark();
   const facts = await inspector.inspect(ref, { signal: signal(), earlyStop });
   return { sample: since(start), facts };
@@ -151,8 +151,8 @@ async function target1(host: string, images: BenchImages): Promise<void> {
   const [inspected, baseline] = await paired(REPS + 4, inspect, raw);
   const si = summarise(inspected);
   const sb = summarise(baseline);
-  log(describe('inspector, cold (fresh inspector, no cache)', si));
-  log(describe('(a) baseline: fetch blob + zlib gunzip → sink', sb));
+  log(summaryLine('inspector, cold (fresh inspector, no cache)', si));
+  log(summaryLine('(a) baseline: fetch blob + zlib gunzip → sink', sb));
   const r = ratio(si, sb);
   const pairs = inspected.map((s, i) => s.ms / (baseline[i]?.ms ?? Number.NaN));
   const pairRatio = median(pairs);
@@ -169,7 +169,7 @@ async function target1(host: string, images: BenchImages): Promise<void> {
   const [inspectedAgain, tuned] = await paired(REPS, inspect, tunedRaw);
   const st = summarise(tuned);
   const tunedRatio = Math.max(ratio(summarise(inspectedAgain), st), median(inspectedAgain.map((s, i) => s.ms / (tuned[i]?.ms ?? Number.NaN))));
-  log(describe("(a') reference: fetch blob + zlib gunzip with the inspector's 128 KiB chunk → sink", st));
+  log(summaryLine("(a') reference: fetch blob + zlib gunzip with the inspector's 128 KiB chunk → sink", st));
   log(`  ratio inspector/(a'): ${x(tunedRatio)} (worse of both statistics; reported, not a target)`);
 
   if (!BREAKDOWN) return;
@@ -233,9 +233,9 @@ async function target1(host: string, images: BenchImages): Promise<void> {
   ];
   for (const [name, fn] of stages) {
     const s = summarise(await repeated(Math.max(5, REPS - 2), fn));
-    log(describe(name, s, `  (${x(s.median / sb.median)} of a)`));
+    log(summaryLine(name, s, `  (${x(s.median / sb.median)} of a)`));
   }
-  log(describe('full inspector (from above)', si, `  (${x(r)} of a)`));
+  log(summaryLine('full inspector (from above)', si, `  (${x(r)} of a)`));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -273,8 +273,8 @@ async function target2(host: string, images: BenchImages, work: string, registry
   const baseline = await repeated(Math.max(5, REPS - 2), () => skopeoBaseline(host, 't2', work));
   const si = summarise(inspected);
   const sb = summarise(baseline);
-  log(describe('inspector, cold, earlyStop: true', si));
-  log(describe('(b) baseline: skopeo copy dir: + tar -t every layer', sb));
+  log(summaryLine('inspector, cold, earlyStop: true', si));
+  log(summaryLine('(b) baseline: skopeo copy dir: + tar -t every layer', sb));
   const r = ratio(si, sb);
   log(`  ratio inspector/(b): ${x(r)}`);
   verdicts.push({ target: '2. shell found early vs skopeo copy + tar -t', measured: `${fmtMs(si.median)} / ${fmtMs(sb.median)} ms = ${x(r)}`, goal: '<= 0.1x', pass: r <= 0.1 });
@@ -323,8 +323,8 @@ async function target3and4(host: string, images: BenchImages, registry: TestRegi
   }
   const sa = summarise(as);
   const sb = summarise(bs);
-  log(describe('A cold (fresh inspector)', sa));
-  log(describe('B after A (same inspector)', sb));
+  log(summaryLine('A cold (fresh inspector)', sa));
+  log(summaryLine('B after A (same inspector)', sb));
   const r = ratio(sb, sa);
   log(`  ratio B/A: ${x(r)} (median of per-pair ratios ${x(median(bs.map((s, i) => s.ms / (as[i]?.ms ?? Number.NaN))))})`);
 
@@ -357,7 +357,7 @@ async function target3and4(host: string, images: BenchImages, registry: TestRegi
   await warm.inspect(`${host}/${REPOSITORY}:a`, { signal: signal() });
   await warm.idle();
   const again = summarise(await repeated(REPS * 7, async () => (await inspectOnce(warm, `${host}/${REPOSITORY}:a`, true)).sample, 3));
-  log(describe('A again by tag (direct)', again));
+  log(summaryLine('A again by tag (direct)', again));
   const counts: number[] = [];
   let allHead = true;
   const viaProxy: Sample[] = [];
@@ -368,7 +368,7 @@ async function target3and4(host: string, images: BenchImages, registry: TestRegi
     counts.push(requests.length);
     allHead &&= requests.every((e) => e.method === 'HEAD' && e.path === `/v2/${REPOSITORY}/manifests/a`);
   }
-  log(describe('A again by tag (through the counting proxy)', summarise(viaProxy)));
+  log(summaryLine('A again by tag (through the counting proxy)', summarise(viaProxy)));
   log(`  requests per inspection: ${counts.join(', ')} (${allHead ? 'each a HEAD of /v2/bench/manifests/a' : 'NOT only manifest HEADs'})`);
   verdicts.push({
     target: '4. cached digest by tag: exactly one HEAD',

@@ -59,7 +59,8 @@ export function mark(): { readonly t0: number; readonly cpu0: NodeJS.CpuUsage } 
 
 export const fmtMs = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 
-export function describe(name: string, s: Summary, extra = ''): string {
+/** One line of a timing summary: median, range, count and CPU time. */
+export function summaryLine(name: string, s: Summary, extra = ''): string {
   return `  ${name.padEnd(58)} median ${fmtMs(s.median).padStart(7)} ms  [min ${fmtMs(s.min)}, max ${fmtMs(s.max)}, n=${s.n}]  cpu ${fmtMs(s.cpuMedian)} ms${extra}`;
 }
 

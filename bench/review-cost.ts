@@ -19,7 +19,7 @@ import { encodeAdmissionReview } from '../src/admission/encode.js';
 import { RUNTIME_ENV, RUNTIME_NODE_FLAGS } from '../src/cli/runtime-flags.js';
 import { PolicyStore } from '../src/policy/store.js';
 import type { FactsSource } from '../src/review/facts-source.js';
-import { staticNamespaces } from '../src/review/namespaces.js';
+import { staticNamespaces } from '../src/review/namespace-directory.js';
 import { mutate, validate, type ReviewResult } from '../src/review/review.js';
 import { isPromise, type MaybePromise } from '../src/shared/maybe-promise.js';
 import { imageFacts } from '../test/support/reviews.js';

@@ -1,5 +1,6 @@
 import type { AdmissionRequest } from './request.js';
-import { ADMISSION_API_VERSION, type GroupVersionKind, type GroupVersionResource, type JsonObject, type Operation, type UserInfo } from './wire.js';
+import { isJsonObject, type JsonObject } from '../shared/records.js';
+import { ADMISSION_API_VERSION, type GroupVersionKind, type GroupVersionResource, type Operation, type UserInfo } from './wire.js';
 
 /** A review that cannot be answered: the server replies HTTP 400 with this message (there is no uid to echo). */
 export class AdmissionDecodeError extends Error {
@@ -10,10 +11,6 @@ export class AdmissionDecodeError extends Error {
 }
 
 const OPERATIONS: readonly Operation[] = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'];
-
-export function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Parses a raw request body into an AdmissionRequest, or throws AdmissionDecodeError saying what is wrong. */
 export function decodeAdmissionReview(body: Buffer | string): AdmissionRequest {

@@ -9,8 +9,8 @@ export const MAX_WARNING_LENGTH = 256;
  * Encodes a verdict as the AdmissionReview v1 response the API server expects, as the JSON text sent: the request
  * uid echoed, `status` only on denial, `patchType: JSONPatch` always alongside a (base64) patch, and no patch on
  * denial. The base64 patch (~2 KB for a Pod of 3 containers) is spliced in rather than passed through
- * JSON.stringify, which would scan it for characters to escape: base64's alphabet (RFC 4648 §4) has none. That scan
- * was 2.5 of the 6.7 us an encoded /mutate answer cost.
+ * JSON.stringify, which would scan it for characters to escape: base64's alphabet (RFC 4648 §4) has none (what the
+ * scan cost: bench/PERFORMANCE.md, "Throughput (target 1): what was changed, and kept").
  */
 export function encodeAdmissionReview(uid: string, verdict: Verdict): string {
   const review: WireAdmissionReviewResponse = { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response: responseWithoutPatch(uid, verdict) };

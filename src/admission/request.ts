@@ -1,4 +1,5 @@
-import type { GroupVersionKind, GroupVersionResource, JsonObject, Operation, UserInfo } from './wire.js';
+import type { JsonObject } from '../shared/records.js';
+import type { GroupVersionKind, GroupVersionResource, Operation, UserInfo } from './wire.js';
 
 /** The parts of an AdmissionRequest the guard uses, checked for shape by the decoder. */
 export interface AdmissionRequest {

@@ -26,8 +26,6 @@ export interface UserInfo {
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
-/** A JSON object as received: keys are known only after checking. */
-export type JsonObject = { readonly [key: string]: unknown };
 
 export interface WireStatus {
   readonly code: number;

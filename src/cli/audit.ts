@@ -20,12 +20,12 @@ import { auditReport, type AuditedPod, type AuditReport } from '../report/audit-
 import { reportFinding } from '../report/check-report.js';
 import { evaluateValidation } from '../report/evaluate.js';
 import { ownerIndex, workloadOf } from '../report/owners.js';
-import { policyReports } from '../report/policy-reports.js';
+import { policyReports } from '../report/render-policy-reports.js';
 import { renderAuditHtml } from '../report/render-audit-html.js';
 import { renderAuditTable } from '../report/render-audit-table.js';
 import { isRunning, ownedPod, podAdmissionObject } from '../report/running-pods.js';
 import type { ReviewDependencies } from '../review/review.js';
-import { staticNamespaces } from '../review/namespaces.js';
+import { staticNamespaces } from '../review/namespace-directory.js';
 import { writeAtomically } from '../shared/write-atomically.js';
 import { EXIT, InputError, UsageError, type CommandIo } from './io.js';
 import { readPolicyText } from './policy-file.js';

@@ -15,7 +15,7 @@ import { ManifestError, parseManifests, type ManifestObject } from '../report/ma
 import { renderCheckTable } from '../report/render-check-table.js';
 import { renderSarif } from '../report/render-sarif.js';
 import { syntheticCreate } from '../report/admission-request.js';
-import { parseNamespaceLabels, staticNamespaces } from '../review/namespaces.js';
+import { parseNamespaceLabels, staticNamespaces } from '../review/namespace-directory.js';
 import { podTargetOf } from '../workload/targets.js';
 import { WorkloadShapeError } from '../workload/shape.js';
 import { EXIT, InputError, UsageError, type CommandIo } from './io.js';

@@ -98,7 +98,13 @@ function parseInspectArgs(args: readonly string[]): InspectArgs | 'help' {
   parseSize('--max-layer-size', values['max-layer-size']);
   return {
     json: values.json,
-    registry: { 'insecure-registry': values['insecure-registry'], mirror: values.mirror, 'max-layer-size': values['max-layer-size'] },
+    registry: {
+      'insecure-registry': values['insecure-registry'],
+      mirror: values.mirror,
+      'max-layer-size': values['max-layer-size'],
+      'tag-ttl': values['tag-ttl'],
+      'tag-max-stale': values['tag-max-stale'],
+    },
     timeoutMs: parseDuration(values.timeout),
     image: positionals[0] ?? '',
   };

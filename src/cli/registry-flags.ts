@@ -1,6 +1,7 @@
 import { loadDockerConfigLookup } from '../image/registry/credentials.js';
 import { hostMatcher } from '../image/registry/egress.js';
 import type { ImageInspectorOptions } from '../image/inspector.js';
+import { parseGoDuration } from '../server/deadline.js';
 import { UsageError } from './io.js';
 
 /** The registry flags `serve` and `inspect` share, for node:util parseArgs. */
@@ -8,13 +9,18 @@ export const REGISTRY_FLAGS = {
   'insecure-registry': { type: 'string' as const, multiple: true as const, default: [] as string[] },
   mirror: { type: 'string' as const, multiple: true as const, default: [] as string[] },
   'max-layer-size': { type: 'string' as const, default: '16Gi' },
+  'tag-ttl': { type: 'string' as const, default: '1m' },
+  'tag-max-stale': { type: 'string' as const, default: '1h' },
 };
 
 export const REGISTRY_FLAGS_USAGE = `  --insecure-registry HOST  use plain HTTP for HOST[:PORT] or an IP range like 127.0.0.0/8 (for the CLI, loopback
                             registries always are; for serve, only what is listed) (repeatable)
   --mirror FROM=TO          fetch FROM's images from TO, e.g. gcr.io=mirror.corp:5000/gcr; TO is trusted at any address,
                             over plain HTTP when written http://TO (repeatable)
-  --max-layer-size SIZE     refuse a layer that decompresses to more than SIZE (default 16Gi; e.g. 512Mi, 2G)`;
+  --max-layer-size SIZE     refuse a layer that decompresses to more than SIZE (default 16Gi; e.g. 512Mi, 2G)
+  --tag-ttl DURATION        reuse a tag's resolved digest this long (default 1m; 0: ask the registry every time)
+  --tag-max-stale DURATION  while the registry cannot be reached, keep using a tag's last digest this long past its
+                            TTL, with a warning (default 1h)`;
 
 const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
 
@@ -37,12 +43,29 @@ export function parseMirrors(flags: readonly string[]): Record<string, string> {
   return mirrors;
 }
 
+/** The values of REGISTRY_FLAGS as parseArgs gives them. */
+export interface RegistryFlagValues {
+  readonly 'insecure-registry': readonly string[];
+  readonly mirror: readonly string[];
+  readonly 'max-layer-size': string;
+  readonly 'tag-ttl': string;
+  readonly 'tag-max-stale': string;
+}
+
+/** A Go-style duration ("90s", "1m30s", "1h") or 0; a malformed one is a UsageError. */
+export function parseTagDuration(flag: string, text: string): number {
+  if (text.trim() === '0') return 0;
+  const ms = parseGoDuration(text.trim());
+  if (ms === undefined) throw new UsageError(`${flag} ${text} is not a duration like 30s, 1m or 1h (0 turns it off)`);
+  return ms;
+}
+
 /** Inspector options from the shared flags, with credentials from $DOCKER_CONFIG/config.json or ~/.docker/config.json. */
 export async function registryOptions(
-  values: { readonly 'insecure-registry': readonly string[]; readonly mirror: readonly string[]; readonly 'max-layer-size': string },
+  values: RegistryFlagValues,
   env: NodeJS.ProcessEnv,
   signal: AbortSignal,
-): Promise<Pick<ImageInspectorOptions, 'mirrors' | 'insecureRegistries' | 'credentials' | 'limits'>> {
+): Promise<Pick<ImageInspectorOptions, 'mirrors' | 'insecureRegistries' | 'credentials' | 'limits' | 'tagTtlMs' | 'tagMaxStaleMs'>> {
   try {
     hostMatcher(values['insecure-registry']);
   } catch (err) {
@@ -52,6 +75,8 @@ export async function registryOptions(
     mirrors: parseMirrors(values.mirror),
     insecureRegistries: [...values['insecure-registry']],
     limits: { layer: { maxUncompressedBytes: parseSize('--max-layer-size', values['max-layer-size']) } },
+    tagTtlMs: parseTagDuration('--tag-ttl', values['tag-ttl']),
+    tagMaxStaleMs: parseTagDuration('--tag-max-stale', values['tag-max-stale']),
     credentials: await loadDockerConfigLookup(env, signal),
   };
 }
@@ -71,9 +96,11 @@ export interface BatchInspection {
 }
 
 /** Checks every batch-inspection flag before any I/O (a malformed one is a UsageError) and returns the bounds. */
-export function batchInspection(values: { offline: boolean; timeout: string; concurrency: string; mirror: readonly string[]; 'max-layer-size': string }): BatchInspection {
+export function batchInspection(values: { offline: boolean; timeout: string; concurrency: string; mirror: readonly string[]; 'max-layer-size': string; 'tag-ttl': string; 'tag-max-stale': string }): BatchInspection {
   parseMirrors(values.mirror);
   parseSize('--max-layer-size', values['max-layer-size']);
+  parseTagDuration('--tag-ttl', values['tag-ttl']);
+  parseTagDuration('--tag-max-stale', values['tag-max-stale']);
   return { offline: values.offline, timeoutMs: parseDuration(values.timeout), concurrency: positiveInteger('--concurrency', values.concurrency) };
 }
 

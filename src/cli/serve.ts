@@ -11,12 +11,12 @@ import { watchNamespaces, type WatchedNamespaces } from '../kube/namespace-watch
 import { KubeConfig } from '@kubernetes/client-node';
 import { createImageInspector, type ImageInspectorOptions } from '../image/inspector.js';
 import { kubeCaBundleClient, startCaBundleReconciler, type CaBundleReconciler, type CaBundleRound } from '../kube/ca-bundle.js';
-import { kubeNamespaces } from '../kube/namespaces.js';
+import { kubeNamespaces } from '../kube/namespace-lookup.js';
 import { kubePullSecrets } from '../kube/pull-secrets.js';
 import { noInspection } from '../review/facts-source.js';
 import { inspectorFacts } from '../review/inspector-facts.js';
 import { DEFAULT_MAX_IMAGES } from '../review/review.js';
-import { parseNamespaceLabels, staticNamespaces } from '../review/namespaces.js';
+import { parseNamespaceLabels, staticNamespaces } from '../review/namespace-directory.js';
 import { measuredInspector } from '../observe/inspector-metrics.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
 import { createReadiness, type Readiness } from '../observe/readiness.js';
@@ -180,6 +180,7 @@ export async function startServe(args: readonly string[], io: CommandIo): Promis
             ...(await serveRegistryOptions(values, io)),
             ...(values['image-cache-dir'] ? { cacheDir: resolve(io.cwd, values['image-cache-dir']) } : {}),
             earlyStop: false,
+            onTagResolution: (result) => metrics.tagResolutions.inc({ result }),
             logger: logger.child({ component: 'image' }),
           }),
           metrics,

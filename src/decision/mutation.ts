@@ -6,11 +6,11 @@ import type { JsonPatchOperation } from '../shared/json-patch.js';
 import { isEmptyRecord } from '../shared/records.js';
 import type { ContainerTarget, PodTarget } from '../workload/targets.js';
 import { kept, type Change, type Note } from './change.js';
+import { warning } from './combine-findings.js';
 import { appendOperations, containerOperations, needsFacts, planContainer, type ContainerMutation } from './container-mutation.js';
 import type { ContainerIdentity } from './finding.js';
 import { containerNames, declarationsFor, initContainerBody, injectedFrom, sameImage, type Declaration } from './init-containers.js';
 import { settingsForImage, type ImageSettings, type MutationSettings } from './mutation-settings.js';
-import { warning } from './verdict.js';
 
 /** One admission's pod, the policies in force and where it runs: what mutation is decided from, besides facts. */
 export interface MutationScope {

@@ -11,7 +11,11 @@ describe('volumeNameFor: an RFC 1123 label per container and directory', () => {
     ['a plain directory', 'app', '/tmp', [], 'dg-app-tmp'],
     ['slashes and other characters become dashes', 'app', '/var/cache/Nginx_2', [], 'dg-app-var-cache-nginx-2'],
     ['a taken name gets a hash', 'app', '/tmp', ['dg-app-tmp'], /^dg-app-tmp-[0-9a-f]{8}$/],
-    ['too long, it is cut and given a hash', 'a-container-name-that-is-quite-long-already', '/var/lib/application/state/cache', [], /^dg-a-container-name-that-is-quite-long-already-var-lib-[0-9a-f]{8}$/],
+    [
+      'too long, it is cut and given a hash',
+      'a-container-name-that-is-quite-long-already', '/var/lib/application/state/cache', [],
+      /^dg-a-container-name-that-is-quite-long-already-var-lib-[0-9a-f]{8}$/,
+    ],
   ];
   for (const [name, container, dir, taken, expected] of table) {
     it(name, () => {

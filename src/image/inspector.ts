@@ -1,7 +1,8 @@
 /**
  * The image inspector: reference → digest → manifest(s) → per platform: config + layer indexes folded top-down →
  * facts. Everything fetched or computed is keyed by digest (content-addressed: never stale) and shared between
- * concurrent callers (single-flight); a tag is resolved again (HEAD) on every call because tags move.
+ * concurrent callers (single-flight); a tag's digest is reused for the tag TTL (cache/tag-cache.ts: tags move, so
+ * not for longer, and past it only while the registry is out).
  *
  * Deadlines: every caller waits with its own AbortSignal and is released promptly (InspectError 'timeout') when it
  * fires. Layer scans already started keep going in the background for up to `backgroundGraceMs` and land in the
@@ -15,7 +16,8 @@
  * and platforms per index (here), entries, names, header bytes and decompressed bytes per layer (layers/).
  */
 import { abortable } from '../shared/abortable.js';
-import type { ImageFacts, PlatformFacts } from './facts/types.js';
+import type { ImageFacts, PlatformFacts, StaleTag } from './facts/types.js';
+import { TagCache, type TagResolutionResult } from './cache/tag-cache.js';
 import { combinePlatforms, derivePlatformFacts, scanSettled } from './facts/derive.js';
 import type { CredentialLookup, ImageInspector, InspectOptions } from './inspector-types.js';
 import { InspectError, toInspectError } from './inspect-error.js';
@@ -83,7 +85,7 @@ export interface ImageInspectorOptions {
   readonly extraCaPem?: string;
   /** Persist layer indexes, manifests, configs and complete platform facts here (JSON per digest). */
   readonly cacheDir?: string;
-  /** In-memory cache bounds: default 5000 entries, 64 MiB counted as JSON (heap about 2-3 times that). */
+  /** In-memory cache bounds: default 5000 entries, 64 MiB counted as JSON (the heap it takes: bench/PERFORMANCE.md). */
   readonly cache?: { readonly maxEntries?: number; readonly maxBytes?: number };
   /** Layers fetched and indexed at once, across all inspections (default 2: one per core of a small node). */
   readonly concurrency?: number;
@@ -92,6 +94,12 @@ export interface ImageInspectorOptions {
   readonly earlyStop?: boolean;
   /** How long a started layer scan may go on after every caller gave up (default 60 s). */
   readonly backgroundGraceMs?: number;
+  /** How long a resolved tag's digest is reused (default 60 s; 0: the registry is asked on every call). */
+  readonly tagTtlMs?: number;
+  /** How long past its TTL a tag's last digest serves while its registry cannot be reached (default 1 h). */
+  readonly tagMaxStaleMs?: number;
+  /** Counts tag resolutions by how they were answered. */
+  readonly onTagResolution?: (result: TagResolutionResult) => void;
   readonly retry?: Partial<RetryOptions>;
   readonly logger?: ImageLogger;
   readonly userAgent?: string;
@@ -114,7 +122,8 @@ export interface InspectorStats {
   readonly inFlight: number;
 }
 
-export interface GuardImageInspector extends ImageInspector {
+/** The inspector this module makes: the ImageInspector port, plus what its owner needs (stats, idle, memory answers). */
+export interface CachingImageInspector extends ImageInspector {
   inspect(reference: string, options: InspectCallOptions): Promise<ImageFacts>;
   known(reference: string): ImageFacts | undefined;
   stats(): InspectorStats;
@@ -123,12 +132,14 @@ export interface GuardImageInspector extends ImageInspector {
 }
 
 const DEFAULT_GRACE_MS = 60_000;
+export const DEFAULT_TAG_TTL_MS = 60_000;
+export const DEFAULT_TAG_MAX_STALE_MS = 3_600_000;
 /** Digest-pinned references whose complete facts are kept ready (a few hundred bytes each). */
 const KNOWN_REFERENCES = 4096;
 /** Downloads of one layer blob per scan: a body that broke off is fetched once more. */
 const LAYER_ATTEMPTS = 2;
 
-export function createImageInspector(options: ImageInspectorOptions = {}): GuardImageInspector {
+export function createImageInspector(options: ImageInspectorOptions = {}): CachingImageInspector {
   const logger = options.logger ?? noopLogger;
   const concurrency = options.concurrency ?? 2;
   const limiter = new Limiter(concurrency);
@@ -156,6 +167,7 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
     logger,
   });
   const cache: DigestCache = createDigestCache({ ...options.cache, dir: options.cacheDir, logger });
+  const tags = new TagCache({ ttlMs: options.tagTtlMs ?? DEFAULT_TAG_TTL_MS, maxStaleMs: options.tagMaxStaleMs ?? DEFAULT_TAG_MAX_STALE_MS, onResult: options.onTagResolution });
   /** Manifests, configs and layers: shared, and allowed to finish in the background. */
   const blobFlights = new SingleFlight<unknown>(grace);
   /** Platform scans: cancelled as soon as nobody waits (so no new layer is started for nobody). */
@@ -336,10 +348,14 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
 
   async function run(ref: ImageReference, reference: string, ctx: CallContext, earlyStop: boolean, progress: Progress): Promise<ImageFacts> {
     let digest = ref.digest;
+    let staleTag: StaleTag | undefined;
     if (digest === undefined) {
       progress.step = `the registry's answer for tag ${ref.tag ?? ''}`;
-      const resolved = await client.resolveTag(ref, ctx);
+      const key = `${client.access(ref, ctx)}:${ref.tag ?? ''}`;
+      const resolveAtRegistry = (signal: AbortSignal, deadline?: number) => client.resolveTag(ref, { signal, credentials: ctx.credentials, ...(deadline !== undefined ? { deadline } : {}) });
+      const resolved = await tags.resolve(key, ref.registry, resolveAtRegistry, ctx.signal, ctx.deadline);
       digest = resolved.digest;
+      staleTag = resolved.stale;
       if (resolved.fetched !== undefined && cache.peek('manifest', digest) === undefined) cache.set('manifest', digest, resolved.fetched.manifest);
     }
     progress.step = `manifest ${short(digest)}`;
@@ -359,7 +375,8 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Guard
       progress.scans = [digest];
       platforms = [await platformFacts(ref, digest, undefined, ctx, earlyStop)];
     }
-    return combinePlatforms(reference, digest, platforms);
+    const facts = combinePlatforms(reference, digest, platforms);
+    return staleTag === undefined ? facts : { ...facts, staleTag };
   }
 
   return {

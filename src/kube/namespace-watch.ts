@@ -1,6 +1,6 @@
 import { CoreV1Api, type KubeConfig, type V1Namespace } from '@kubernetes/client-node';
 import type { NamespaceInfo } from '../policy/compile.js';
-import { NAME_LABEL, type NamespaceDirectory } from '../review/namespaces.js';
+import { NAME_LABEL, type NamespaceDirectory } from '../review/namespace-directory.js';
 import { watchCollection, type WatchedCollection } from './watch-collection.js';
 
 export interface WatchedNamespaces extends NamespaceDirectory {

@@ -1,5 +1,5 @@
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { MANAGED_BY_SELECTOR, POLICY_REPORT_GROUP, POLICY_REPORT_PLURAL, POLICY_REPORT_VERSION, type PolicyReport } from '../report/policy-reports.js';
+import { MANAGED_BY_SELECTOR, POLICY_REPORT_GROUP, POLICY_REPORT_PLURAL, POLICY_REPORT_VERSION, type PolicyReport } from '../report/render-policy-reports.js';
 import { abortable } from '../shared/abortable.js';
 import { describeKubeError, kubeErrorCode } from './api-error.js';
 

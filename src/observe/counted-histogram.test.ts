@@ -9,7 +9,10 @@ const BUCKETS = [0.001, 0.01, 0.1, 1];
 describe('CountedHistogram', () => {
   const cases: ReadonlyArray<{ name: string; observations: ReadonlyArray<[string, string, number]> }> = [
     { name: 'nothing observed', observations: [] },
-    { name: 'one series, values on and between bounds', observations: [['validate', 'allowed', 0.0005], ['validate', 'allowed', 0.001], ['validate', 'allowed', 0.05], ['validate', 'allowed', 1]] },
+    {
+      name: 'one series, values on and between bounds',
+      observations: [['validate', 'allowed', 0.0005], ['validate', 'allowed', 0.001], ['validate', 'allowed', 0.05], ['validate', 'allowed', 1]],
+    },
     { name: 'above the last bound: only +Inf, sum and count', observations: [['mutate', 'error', 7.5]] },
     {
       name: 'several series, in first-seen order',

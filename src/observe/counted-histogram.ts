@@ -12,8 +12,9 @@ interface Sample {
 /**
  * A histogram for the admission path, exposed through a prom-client registry in prom-client's own export shape
  * (the `get()` the registry renders, as its Histogram returns). prom-client's `observe` builds and hashes a label
- * key on every call: 4-6 us per admission under load in bench/admission.ts, on a review that costs ~20 us. Here an
- * observation finds its series by two Map lookups on strings and adds one to an array slot.
+ * key on every call, a cost the admission path noticed (bench/PERFORMANCE.md, "Throughput (target 1): what was
+ * changed, and kept"). Here an observation finds its series by two Map lookups on strings and adds one to an array
+ * slot.
  */
 export class CountedHistogram<L extends string> {
   readonly type = 'histogram';

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ImageFacts } from '../image/facts/types.js';
 import { InspectError } from '../image/inspect-error.js';
-import type { GuardImageInspector, InspectorStats } from '../image/inspector.js';
+import type { CachingImageInspector, InspectorStats } from '../image/inspector.js';
 import { measuredInspector } from './inspector-metrics.js';
 import { createMetrics } from './metrics.js';
 
-function fakeInspector(): GuardImageInspector & { hits: number; misses: number } {
+function fakeInspector(): CachingImageInspector & { hits: number; misses: number } {
   const fake = {
     hits: 0,
     misses: 0,

@@ -1,4 +1,4 @@
-import type { GuardImageInspector } from '../image/inspector.js';
+import type { CachingImageInspector } from '../image/inspector.js';
 import type { ImageInspector } from '../image/inspector-types.js';
 import { InspectError } from '../image/inspect-error.js';
 import type { Metrics } from './metrics.js';
@@ -8,7 +8,7 @@ import type { Metrics } from './metrics.js';
  * cache's hits and misses (copied from the inspector's own counts, which background scans also move, when the
  * metrics are rendered).
  */
-export function measuredInspector(inspector: GuardImageInspector, metrics: Metrics): ImageInspector {
+export function measuredInspector(inspector: CachingImageInspector, metrics: Metrics): ImageInspector {
   let hits = 0;
   let misses = 0;
   // Answers from memory are the hot path of every warm admission: counted here, added to the counter when rendered.

@@ -25,6 +25,7 @@ export interface Metrics {
   readonly imageCacheHits: Counter;
   readonly imageCacheMisses: Counter;
   readonly registryErrors: Counter<'code'>;
+  readonly tagResolutions: Counter<'result'>;
   readonly policyReloads: Counter<'result'>;
   /** Rule outcomes of validating reviews: action Enforce (denied), DryRun (would deny), Exempt, NotChecked. */
   readonly ruleDecisions: Counter<'policy' | 'rule' | 'action' | 'namespace'>;
@@ -86,6 +87,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     imageCacheHits: counter({ name: 'distroless_guard_image_cache_hits_total', help: 'Digest-keyed cache lookups answered from the cache (manifests, configs, layers, platform facts)' }),
     imageCacheMisses: counter({ name: 'distroless_guard_image_cache_misses_total', help: 'Digest-keyed cache lookups that had to read the registry' }),
     registryErrors: counter({ name: 'distroless_guard_registry_errors_total', help: 'Failed image inspections, by error code (unauthorized, not-found, timeout, …)', labelNames: ['code'] }),
+    tagResolutions: counter({
+      name: 'distroless_guard_tag_resolutions_total',
+      help: 'Tag to digest resolutions, by how they were answered: hit (cached), miss (first time), refresh (expired, asked again), stale (registry unreachable: last digest used), error',
+      labelNames: ['result'],
+    }),
     ruleDecisions: counter({
       name: 'distroless_guard_rule_decisions_total',
       help: 'Rule outcomes of validating reviews, by policy, rule, action (Enforce: denied, DryRun: would deny, Exempt, NotChecked: facts unavailable under failurePolicy Ignore) and namespace',

@@ -1,4 +1,4 @@
-import { isJsonObject } from '../admission/decode.js';
+import { isJsonObject } from '../shared/records.js';
 
 /**
  * A DistrolessPolicy document as it would read after switching it to Enforce: `spec.mode` DryRun (or unset, whose

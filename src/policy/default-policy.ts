@@ -1,5 +1,5 @@
 /**
- * The policy used when no --policy file is given (documented in the README, which a test keeps in sync).
+ * The policy used when no --policy file is given (documented in docs/policy.md, which a test keeps in sync).
  * Safe to install anywhere: outside production nothing is refused, only reported; in production namespaces
  * debug images and `kubectl debug` are refused.
  */

@@ -14,6 +14,12 @@ async function until(what: string, probe: () => boolean): Promise<void> {
   }
 }
 
+/** Writes a file whole, by rename, so that a poll never reads it half-written. */
+async function replace(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.tmp`, text);
+  await rename(`${path}.tmp`, path);
+}
+
 describe('watchTextFile', () => {
   it('sees a ConfigMap-style update (the ..data symlink swapped), reports errors once, and only real changes', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dg-file-watch-'));
@@ -38,9 +44,11 @@ describe('watchTextFile', () => {
         await rm(join(dir, '..v2', 'policy.yaml'));
         await sleep(150);
         assert.equal(errors.length, 1, `an unreadable file is reported once: ${errors.join()}`);
-        await writeFile(join(dir, '..v2', 'policy.yaml'), 'two');
+        await replace(join(dir, '..v2', 'policy.yaml'), 'two');
         await sleep(100);
-        assert.deepEqual(changes, ['two'], 'the same text back is not a change');
+        await replace(join(dir, '..v2', 'policy.yaml'), 'three');
+        await until('the next update seen', () => changes.length === 2);
+        assert.deepEqual(changes, ['two', 'three'], 'the same text back is not a change; the next different text is');
       } finally {
         watch.stop();
       }

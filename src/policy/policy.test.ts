@@ -41,9 +41,17 @@ describe('loading policies', () => {
   });
   const invalid: Array<[string, string, RegExp]> = [
     ['a typo in a field name is named', policy('  mdoe: Enforce\n'), /spec\.mdoe is not a known field/],
-    ['a wrong action lists the allowed ones', policy('  rules:\n    noShell:\n      action: Deny\n'), /spec\.rules\.noShell\.action must be one of "Enforce", "DryRun", "Off"/],
+    [
+      'a wrong action lists the allowed ones',
+      policy('  rules:\n    noShell:\n      action: Deny\n'),
+      /spec\.rules\.noShell\.action must be one of "Enforce", "DryRun", "Off"/,
+    ],
     ['an unknown rule is named', policy('  rules:\n    noShel: {}\n'), /spec\.rules\.noShel is not a known field/],
-    ['an exception needs a reason', policy('  rules:\n    noShell:\n      exceptions:\n        - images: ["x"]\n'), /spec\.rules\.noShell\.exceptions\.0\.reason is required/],
+    [
+      'an exception needs a reason',
+      policy('  rules:\n    noShell:\n      exceptions:\n        - images: ["x"]\n'),
+      /spec\.rules\.noShell\.exceptions\.0\.reason is required/,
+    ],
     ['broken YAML says so', 'spec: [\n', /invalid YAML/],
     ['another kind is refused', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\nspec: {}\n', /kind must be one of "DistrolessPolicy"/],
     ['an empty file has no policy', '', /no DistrolessPolicy document found/],
@@ -134,7 +142,11 @@ describe('loading spec.mutate', () => {
     ['a relative writable dir is refused', policy('  mutate:\n    writableDirs: [tmp]\n'), /spec\.mutate\.writableDirs\.0 must match pattern/],
     ['a writable dir with .. is refused', policy('  mutate:\n    writableDirs: [/var/../etc]\n'), /spec\.mutate\.writableDirs\.0 must match pattern/],
     ['a writable dir with a trailing slash is refused', policy('  mutate:\n    writableDirs: [/tmp/]\n'), /spec\.mutate\.writableDirs\.0 must match pattern/],
-    ['an init container needs its volume', policy('  mutate:\n    initContainers: [{name: setup, image: busybox}]\n'), /spec\.mutate\.initContainers\.0\.volume is required/],
+    [
+      'an init container needs its volume',
+      policy('  mutate:\n    initContainers: [{name: setup, image: busybox}]\n'),
+      /spec\.mutate\.initContainers\.0\.volume is required/,
+    ],
     ['an init container name is a DNS label', init('').replace('name: setup', 'name: Setup_1'), /spec\.mutate\.initContainers\.0\.name must match pattern/],
     ['a typo in an init container field is named', init(', comand: [sh]'), /spec\.mutate\.initContainers\.0\.comand is not a known field/],
     ['a typo in an env entry is named', init(', env: [{name: A, vaule: b}]'), /spec\.mutate\.initContainers\.0\.env\.0\.vaule is not a known field/],

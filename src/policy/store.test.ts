@@ -20,10 +20,21 @@ describe('PolicyStore from a file: all documents or none', () => {
   const cases: { name: string; loads: string[]; expect: string[]; oks: boolean[] }[] = [
     { name: 'one good load', loads: [doc('a', 'Enforce')], expect: ['a:Enforce'], oks: [true] },
     { name: 'a bad edit keeps the last good file', loads: [doc('a', 'Enforce'), doc('a', 'Enforse')], expect: ['a:Enforce'], oks: [true, false] },
-    { name: 'a bad second document rejects the whole edit', loads: [doc('a', 'DryRun'), `${doc('a', 'Enforce')}---\n${doc('b', 'Sometimes')}`], expect: ['a:DryRun'], oks: [true, false] },
+    {
+      name: 'a bad second document rejects the whole edit',
+      loads: [doc('a', 'DryRun'), `${doc('a', 'Enforce')}---\n${doc('b', 'Sometimes')}`], expect: ['a:DryRun'],
+      oks: [true, false],
+    },
     { name: 'broken YAML keeps the last good file', loads: [doc('a', 'DryRun'), 'spec: [unclosed'], expect: ['a:DryRun'], oks: [true, false] },
-    { name: 'a fixed file applies after a bad one', loads: [doc('a', 'DryRun'), doc('a', 'Enforse'), doc('a', 'Enforce')], expect: ['a:Enforce'], oks: [true, false, true] },
-    { name: 'policies sorted by name whatever the file order', loads: [`${doc('z', 'Enforce')}---\n${doc('b', 'DryRun')}`], expect: ['b:DryRun', 'z:Enforce'], oks: [true] },
+    {
+      name: 'a fixed file applies after a bad one',
+      loads: [doc('a', 'DryRun'), doc('a', 'Enforse'), doc('a', 'Enforce')], expect: ['a:Enforce'],
+      oks: [true, false, true],
+    },
+    {
+      name: 'policies sorted by name whatever the file order',
+      loads: [`${doc('z', 'Enforce')}---\n${doc('b', 'DryRun')}`], expect: ['b:DryRun', 'z:Enforce'], oks: [true],
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -63,10 +74,26 @@ describe('PolicyStore from API objects: each object on its own', () => {
   });
 
   const steps: { name: string; objects: ReturnType<typeof object>[]; expect: string[]; ready: Record<string, boolean> }[] = [
-    { name: 'two good policies', objects: [object('a', 1, { mode: 'Enforce' }), object('b', 1, { mode: 'DryRun' })], expect: ['a:Enforce@1', 'b:DryRun@1'], ready: { a: true, b: true } },
-    { name: 'a bad edit of a keeps a@1; b edits apply', objects: [object('a', 2, { mode: 'Enforse' }), object('b', 2, { mode: 'Enforce' })], expect: ['a:Enforce@1', 'b:Enforce@2'], ready: { a: false, b: true } },
-    { name: 'a new invalid policy is simply absent', objects: [object('a', 2, { mode: 'Enforse' }), object('b', 2, { mode: 'Enforce' }), object('c', 1, { rules: { noShel: {} } })], expect: ['a:Enforce@1', 'b:Enforce@2'], ready: { a: false, b: true, c: false } },
-    { name: 'a fixed, c deleted', objects: [object('a', 3, { mode: 'DryRun' }), object('b', 2, { mode: 'Enforce' })], expect: ['a:DryRun@3', 'b:Enforce@2'], ready: { a: true, b: true } },
+    {
+      name: 'two good policies',
+      objects: [object('a', 1, { mode: 'Enforce' }), object('b', 1, { mode: 'DryRun' })],
+      expect: ['a:Enforce@1', 'b:DryRun@1'], ready: { a: true, b: true },
+    },
+    {
+      name: 'a bad edit of a keeps a@1; b edits apply',
+      objects: [object('a', 2, { mode: 'Enforse' }), object('b', 2, { mode: 'Enforce' })],
+      expect: ['a:Enforce@1', 'b:Enforce@2'], ready: { a: false, b: true },
+    },
+    {
+      name: 'a new invalid policy is simply absent',
+      objects: [object('a', 2, { mode: 'Enforse' }), object('b', 2, { mode: 'Enforce' }), object('c', 1, { rules: { noShel: {} } })],
+      expect: ['a:Enforce@1', 'b:Enforce@2'], ready: { a: false, b: true, c: false },
+    },
+    {
+      name: 'a fixed, c deleted',
+      objects: [object('a', 3, { mode: 'DryRun' }), object('b', 2, { mode: 'Enforce' })],
+      expect: ['a:DryRun@3', 'b:Enforce@2'], ready: { a: true, b: true },
+    },
     { name: 'every policy deleted', objects: [], expect: [], ready: {} },
   ];
   it('a sequence of watch states', () => {

@@ -1,6 +1,5 @@
-import { isJsonObject } from '../admission/decode.js';
 import type { AdmissionRequest } from '../admission/request.js';
-import type { JsonObject } from '../admission/wire.js';
+import { isJsonObject, type JsonObject } from '../shared/records.js';
 
 export interface SyntheticRequestOptions {
   /** The namespace of an object that names none (`kubectl apply -n`, else "default"). */

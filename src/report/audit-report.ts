@@ -3,8 +3,8 @@
  * Deployment, not each of its pods) per namespace. This shape is the `--format json` output, held to
  * schemas/audit-report.schema.json by a test; the table, the HTML page and the PolicyReports are drawn from it.
  */
+import type { Decision } from '../decision/combine-findings.js';
 import type { ReportFinding } from './check-report.js';
-import type { Decision } from './evaluate.js';
 import type { WorkloadRef } from './owners.js';
 
 export const AUDIT_REPORT_API_VERSION = 'distroless-guard.io/v1alpha1';

@@ -1,16 +1,16 @@
 /**
  * The result of `check`: per object, what admission would decide, which rules it violates and the patch the
- * mutating webhook would apply. This shape is the `--format json` output, documented in the README and held to
+ * mutating webhook would apply. This shape is the `--format json` output, documented in docs/cli.md and held to
  * schemas/check-report.schema.json by a test: change both together, and only compatibly.
  */
 import { stringify } from 'yaml';
 import type { AdmissionRequest } from '../admission/request.js';
+import { outcomeLabel, type Decision } from '../decision/combine-findings.js';
 import type { Finding } from '../decision/finding.js';
-import { outcomeLabel } from '../decision/verdict.js';
 import type { RuleName } from '../policy/types.js';
 import type { JsonPatchOperation } from '../shared/json-patch.js';
 import { podTargetOf, type ContainerKind } from '../workload/targets.js';
-import type { AdmissionEvaluation, Decision } from './evaluate.js';
+import type { AdmissionEvaluation } from './evaluate.js';
 import type { ManifestObject } from './manifests.js';
 import { unifiedDiff } from './text-diff.js';
 

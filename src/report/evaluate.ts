@@ -5,11 +5,9 @@
  */
 import { apply_patch } from 'jsonpatch';
 import type { AdmissionRequest } from '../admission/request.js';
-import type { JsonObject } from '../admission/wire.js';
+import { decisionOf, type Decision } from '../decision/combine-findings.js';
 import { mutate, validate, type ReviewDependencies, type ReviewResult } from '../review/review.js';
-import { decisionOf } from '../server/app.js';
-
-export type Decision = ReturnType<typeof decisionOf>;
+import type { JsonObject } from '../shared/records.js';
 
 export interface AdmissionEvaluation {
   /** "skipped" when the webhooks have nothing to judge (a Service, a Pod without containers). */

@@ -52,11 +52,22 @@ describe('parseManifests: Kubernetes objects with where they are written', () =>
   });
 
   const broken: [string, string, string][] = [
-    ['bad indentation names the line and column', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n   bad: indent\n', 'b.yaml:4:9: invalid YAML: Nested mappings are not allowed in compact mappings'],
+    [
+      'bad indentation names the line and column',
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n   bad: indent\n',
+      'b.yaml:4:9: invalid YAML: Nested mappings are not allowed in compact mappings',
+    ],
     ['a duplicate key is an error, not a silent overwrite', 'apiVersion: v1\nkind: Pod\nkind: Service\n', 'b.yaml:3:1: invalid YAML: Map keys must be unique'],
     ['a scalar document is not an object', 'apiVersion: v1\nkind: Pod\n---\njust text\n', 'b.yaml:4:1: document 2 is not a Kubernetes object (a string)'],
-    ['an object without kind is not a Kubernetes object', 'metadata: {name: x}\n', 'b.yaml:1:1: document 1 is not a Kubernetes object: apiVersion and kind are required'],
-    ['a List item that is not an object is named by its index', 'apiVersion: v1\nkind: List\nitems:\n  - 42\n', 'b.yaml:4:5: document 1, item 0 is not a Kubernetes object (a number)'],
+    [
+      'an object without kind is not a Kubernetes object',
+      'metadata: {name: x}\n', 'b.yaml:1:1: document 1 is not a Kubernetes object: apiVersion and kind are required',
+    ],
+    [
+      'a List item that is not an object is named by its index',
+      'apiVersion: v1\nkind: List\nitems:\n  - 42\n',
+      'b.yaml:4:5: document 1, item 0 is not a Kubernetes object (a number)',
+    ],
   ];
   for (const [name, text, message] of broken) {
     it(name, () => {

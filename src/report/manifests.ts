@@ -3,9 +3,8 @@
  * their items, every object with the place it came from, so findings can point at the line of a container's image.
  */
 import { isNode, LineCounter, parseAllDocuments, type Document } from 'yaml';
-import { isJsonObject } from '../admission/decode.js';
-import type { JsonObject } from '../admission/wire.js';
 import type { PointerSegment } from '../shared/json-patch.js';
+import { isJsonObject, type JsonObject } from '../shared/records.js';
 
 /** 1-based line and column, as editors and SARIF count them. */
 export interface SourceLocation {
@@ -90,7 +89,7 @@ function collect(
 ): void {
   const where = `document ${number}${item === undefined ? '' : `, item ${item}`}`;
   if (!isJsonObject(value)) {
-    errors.push(new ManifestError(start, `${where} is not a Kubernetes object (${describe(value)})`));
+    errors.push(new ManifestError(start, `${where} is not a Kubernetes object (${describeValue(value)})`));
     return;
   }
   if (typeof value['kind'] !== 'string' || value['kind'] === '' || typeof value['apiVersion'] !== 'string' || value['apiVersion'] === '') {
@@ -129,7 +128,7 @@ function firstLine(message: string): string {
   return message.split('\n')[0]?.trim() ?? message;
 }
 
-function describe(value: unknown): string {
+function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a sequence';
   return `a ${typeof value}`;

@@ -3,7 +3,7 @@
  * opens from a mail attachment or an air-gapped laptop): the summary, a chart of compliant and non-compliant
  * workloads per namespace, and per namespace every workload with the rules it would be denied by.
  */
-import { describe } from '../decision/verdict.js';
+import { describeContainer } from '../decision/combine-findings.js';
 import type { AuditNamespace, AuditReport, AuditedWorkload, WorkloadDecision } from './audit-report.js';
 import { auditSummaryLine } from './render-audit-table.js';
 
@@ -110,7 +110,7 @@ function workloadRow(w: AuditedWorkload): string {
   const why =
     reasons.length === 0
       ? ''
-      : `<ul>${reasons.map((f) => `<li><code>${h(`${f.policy}/${f.rule}`)}</code> ${h(describe(f.container))}: ${h(f.message)}.${f.fix ? ` <span class="fix">Fix: ${h(f.fix)}</span>` : ''}</li>`).join('')}</ul>`;
+      : `<ul>${reasons.map((f) => `<li><code>${h(`${f.policy}/${f.rule}`)}</code> ${h(describeContainer(f.container))}: ${h(f.message)}.${f.fix ? ` <span class="fix">Fix: ${h(f.fix)}</span>` : ''}</li>`).join('')}</ul>`;
   return `<tr class="${w.decision}"><td><code>${h(`${w.kind}/${w.name}`)}</code></td><td>${w.pods}</td><td><span class="badge" style="background:${badge.colour}">${badge.label}</span></td><td>${why}</td></tr>`;
 }
 

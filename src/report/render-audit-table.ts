@@ -1,4 +1,4 @@
-import { describe } from '../decision/verdict.js';
+import { describeContainer } from '../decision/combine-findings.js';
 import type { AuditReport, WorkloadDecision } from './audit-report.js';
 
 const LABEL: Readonly<Record<WorkloadDecision, string>> = {
@@ -27,7 +27,7 @@ export function renderAuditTable(report: AuditReport): string {
   const denied = report.namespaces.flatMap((ns) => ns.workloads.filter((w) => w.decision === 'denied').map((w) => ({ ns: ns.name, w })));
   for (const { ns, w } of denied) {
     lines.push('', `${w.kind} ${ns}/${w.name} would be denied:`);
-    for (const f of w.findings.filter((f) => f.outcome === 'Enforce')) lines.push(`  [${f.policy}/${f.rule}] ${describe(f.container)}: ${f.message}. Fix: ${f.fix ?? ''}`);
+    for (const f of w.findings.filter((f) => f.outcome === 'Enforce')) lines.push(`  [${f.policy}/${f.rule}] ${describeContainer(f.container)}: ${f.message}. Fix: ${f.fix ?? ''}`);
   }
   lines.push('', auditSummaryLine(report));
   return `${lines.join('\n')}\n`;

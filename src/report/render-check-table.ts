@@ -1,4 +1,4 @@
-import { describe } from '../decision/verdict.js';
+import { describeContainer } from '../decision/combine-findings.js';
 import type { CheckedObject, CheckReport } from './check-report.js';
 
 const LABEL: Readonly<Record<CheckedObject['decision'], string>> = {
@@ -27,7 +27,7 @@ function renderObject(object: CheckedObject): string[] {
   const lines = [head];
   for (const finding of object.findings) {
     const at = finding.position ? `  (line ${finding.position.line})` : '';
-    const who = `[${finding.policy}/${finding.rule}] ${describe(finding.container)}`;
+    const who = `[${finding.policy}/${finding.rule}] ${describeContainer(finding.container)}`;
     switch (finding.outcome) {
       case 'Enforce':
         lines.push(`  denied:  ${who}: ${finding.message}. Fix: ${finding.fix ?? ''}${at}`);

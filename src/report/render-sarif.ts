@@ -3,7 +3,7 @@
  * line of the container's image. One result per rule finding: Enforce → error, DryRun → warning, NotChecked → note;
  * an exemption is a result with a suppression carrying its reason, so it shows as dismissed rather than vanishing.
  */
-import { describe } from '../decision/verdict.js';
+import { describeContainer } from '../decision/combine-findings.js';
 import { RULE_NAMES, type RuleName } from '../policy/types.js';
 import type { CheckedFinding, CheckedObject, CheckReport, Outcome } from './check-report.js';
 import { RULE_HELP } from './rule-help.js';
@@ -66,7 +66,7 @@ function result(object: CheckedObject, finding: CheckedFinding, uriOf: (file: st
     ruleId: finding.rule,
     ruleIndex: RULE_NAMES.indexOf(finding.rule),
     level: LEVEL[finding.outcome],
-    message: { text: `${subject}: [${finding.policy}/${finding.rule}] ${describe(finding.container)}: ${finding.message}.${fix}` },
+    message: { text: `${subject}: [${finding.policy}/${finding.rule}] ${describeContainer(finding.container)}: ${finding.message}.${fix}` },
     locations: [
       {
         physicalLocation: { artifactLocation: { uri: uriOf(object.source.file) }, region: { startLine: at.line, startColumn: at.column } },

@@ -106,8 +106,16 @@ const auditPods: AuditedPod[] = [
     warnings: [],
     policies: ['prod'],
   },
-  { namespace: 'shop', name: 'api-1', workload: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'api' }, decision: 'allowed', findings: [], warnings: [], policies: ['prod'] },
-  { namespace: 'kube-system', name: 'p', workload: { apiVersion: 'v1', kind: 'Pod', namespace: 'kube-system', name: 'p' }, decision: 'allowed', findings: [], warnings: [], policies: [] },
+  {
+    namespace: 'shop',
+    name: 'api-1', workload: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'api' },
+    decision: 'allowed', findings: [], warnings: [], policies: ['prod'],
+  },
+  {
+    namespace: 'kube-system',
+    name: 'p', workload: { apiVersion: 'v1', kind: 'Pod', namespace: 'kube-system', name: 'p' }, decision: 'allowed',
+    findings: [], warnings: [], policies: [],
+  },
 ];
 const audit = auditReport(auditPods, { generatedAt: new Date('2025-01-02T03:04:05Z'), context: 'prod-cluster', policies: ['prod'], images: 2, digests: 2 });
 

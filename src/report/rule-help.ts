@@ -2,7 +2,7 @@ import type { RuleName } from '../policy/types.js';
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 
-/** What each rule refuses (the README's rule table), for reports read without the README at hand: SARIF, PolicyReports. */
+/** What each rule refuses (the rule table of docs/policy.md), for reports read without the docs at hand: SARIF, PolicyReports. */
 export const RULE_HELP: Readonly<Record<RuleName, { readonly summary: string; readonly severity: Severity }>> = {
   noShell: { summary: 'The image must hold no shell (sh, bash, dash, ash, busybox, …) in its final filesystem.', severity: 'high' },
   noPackageManager: { summary: 'The image must have no package manager executable on its PATH (apt, dpkg, apk, yum, dnf, rpm, pip, …).', severity: 'medium' },

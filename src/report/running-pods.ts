@@ -1,6 +1,5 @@
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import { isJsonObject } from '../admission/decode.js';
-import type { JsonObject } from '../admission/wire.js';
+import { isJsonObject, type JsonObject } from '../shared/records.js';
 import type { OwnedObject } from './owners.js';
 
 /** Pods that have finished are history, not what an Enforce switch would stop. */

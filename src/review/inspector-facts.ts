@@ -31,7 +31,7 @@ export function inspectorFacts(inspector: ImageInspector, pullCredentials?: Pull
   }
 
   return (request, signal, deadline) => {
-    // Facts known by digest serve any pod without a registry call, whatever its pull secrets (README, "Caching").
+    // Facts known by digest serve any pod without a registry call, whatever its pull secrets (docs/image-inspection.md, "Caching").
     const known = inspector.known?.(request.image);
     if (known !== undefined) return { kind: 'known', facts: known };
     // The credentials are a function of these: the same key, the same registry access.

@@ -1,20 +1,21 @@
 import type { AdmissionRequest } from '../admission/request.js';
 import { allowVerdict, type Verdict } from '../admission/verdict.js';
+import { lastResortVerdict, verdictOf } from '../decision/combine-findings.js';
 import type { Finding } from '../decision/finding.js';
 import { declarationsFor, injectedFrom, type Declaration } from '../decision/init-containers.js';
 import { imagesToInspect, planMutation, prepareMutation } from '../decision/mutation.js';
-import { optOutExemption, optOutWarnings } from '../decision/opt-out.js';
-import { verdictOf } from '../decision/verdict.js';
+import { optOutExemption, optOutWarnings } from '../decision/opt-out-exemption.js';
+import { staleTagNotes } from '../decision/stale-tags.js';
 import type { CompiledPolicy, PodScope } from '../policy/compile.js';
 import { RULE_NAMES, type RuleName } from '../policy/types.js';
 import { RULES } from '../rules/index.js';
 import type { FactsResult, RuleContext, RuleResult } from '../rules/types.js';
-import { all, then, type MaybePromise } from '../shared/maybe-promise.js';
+import { allReady, whenReady, type MaybePromise } from '../shared/maybe-promise.js';
+import { optOutRequestOf, type OptOutRequest } from '../workload/opt-out-annotations.js';
 import { effectiveSecurity } from '../workload/security-context.js';
-import { optOutRequestOf, type OptOutRequest } from '../workload/opt-out.js';
 import { podTargetOf, type ContainerTarget, type PodTarget } from '../workload/targets.js';
 import { NOT_INSPECTED, type FactsSource } from './facts-source.js';
-import type { NamespaceDirectory } from './namespaces.js';
+import type { NamespaceDirectory } from './namespace-directory.js';
 
 export interface ReviewDependencies {
   /** The policies in force now (read per admission, so a reload applies to the next request). */
@@ -43,13 +44,13 @@ export interface ReviewResult {
  * WorkloadShapeError, synchronously or as a rejection.
  */
 export function validate(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal, deadline?: number): MaybePromise<ReviewResult> {
-  return then(prepare(request, deps, signal), (prepared) => {
+  return whenReady(prepare(request, deps, signal), (prepared) => {
     if (prepared.kind === 'skip') return { verdict: allowVerdict(), skipped: prepared.reason, findings: [] };
     const { target, scope, policies } = prepared;
     // Which policies judge each container: decided once per container, used for facts, rules and the summary.
     const judging = target.containers.map((container) => ({ container, policies: policies.filter((p) => p.appliesTo(scope, container.image).matched) }));
     const images = judging.filter((j) => j.policies.some(usesFacts)).map((j) => j.container.image);
-    return then(factsFor(images, target, scope, deps, signal, deadline), (facts) => judgeAll(prepared, judging, facts));
+    return whenReady(factsFor(images, target, scope, deps, signal, deadline), (facts) => judgeAll(prepared, judging, facts));
   });
 }
 
@@ -76,7 +77,9 @@ function judgeAll({ target, scope, policies }: Ready, judging: readonly Judging[
     }
   }
   const matched = policies.filter((p) => judging.some((j) => j.policies.includes(p)));
-  return { verdict: verdictOf(findings, { warnings: optOutWarnings(matched, optOut) }), findings, policies: matched.map((p) => p.name) };
+  const stale = staleTagNotes(facts);
+  const warnings = [...optOutWarnings(matched, optOut), ...stale.warnings];
+  return { verdict: verdictOf(findings, { warnings, auditAnnotations: stale.auditAnnotations }), findings, policies: matched.map((p) => p.name) };
 }
 
 /**
@@ -84,13 +87,14 @@ function judgeAll({ target, scope, policies }: Ready, judging: readonly Judging[
  * with writable directories, digest pinning, init containers), and as warnings what the DryRun ones would add.
  */
 export function mutate(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal, deadline?: number): MaybePromise<ReviewResult> {
-  return then(prepare(request, deps, signal), (prepared) => {
+  return whenReady(prepare(request, deps, signal), (prepared) => {
     if (prepared.kind === 'skip') return { verdict: allowVerdict(), skipped: prepared.reason, findings: [] };
     if (!prepared.target.patchable) return { verdict: allowVerdict(), skipped: 'a Pod spec cannot be changed after creation', findings: [] };
     const mutation = prepareMutation(prepared);
-    return then(factsFor(imagesToInspect(mutation), prepared.target, prepared.scope, deps, signal, deadline), (facts) => {
+    return whenReady(factsFor(imagesToInspect(mutation), prepared.target, prepared.scope, deps, signal, deadline), (facts) => {
       const { operations, warnings } = planMutation(mutation, (image) => facts.get(image) ?? NOT_INSPECTED);
-      return { verdict: verdictOf([], { warnings, patch: operations }), findings: [] };
+      const stale = staleTagNotes(facts);
+      return { verdict: verdictOf([], { warnings: [...warnings, ...stale.warnings], patch: operations, auditAnnotations: stale.auditAnnotations }), findings: [] };
     });
   });
 }
@@ -109,7 +113,7 @@ function prepare(request: AdmissionRequest, deps: ReviewDependencies, signal: Ab
   if (targets.kind === 'skip') return targets;
   const { target } = targets;
   if (target.containers.length === 0) return { kind: 'skip', reason: 'no new or changed container' };
-  return then(deps.namespaces.lookup(request.namespace, signal), (namespace): Prepared => {
+  return whenReady(deps.namespaces.lookup(request.namespace, signal), (namespace): Prepared => {
     const scope: PodScope = { namespace, serviceAccount: target.spec.serviceAccountName || 'default' };
     return { kind: 'ready', target, scope, policies: deps.policies() };
   });
@@ -138,7 +142,7 @@ function factsFor(
   const { name: namespace } = scope.namespace;
   const { serviceAccount } = scope;
   const lookups = distinct.map((image) => deps.facts({ image, namespace, serviceAccount, imagePullSecrets }, signal, deadline));
-  return then(all(lookups), (results) => {
+  return whenReady(allReady(lookups), (results) => {
     const facts = new Map<string, FactsResult>();
     results.forEach((result, i) => facts.set(distinct[i] ?? '', result));
     return facts;
@@ -193,4 +197,9 @@ function injectedExemption(rule: RuleName, injected: Declaration | undefined): {
   if (rule === 'noShell') return { reason: `init container injected by policy ${injected.policy.name} for set-up that needs a shell` };
   if (rule === 'nonRoot' && injected.init.allowRoot) return { reason: `allowRoot for the init container injected by policy ${injected.policy.name}` };
   return undefined;
+}
+
+/** The answer to a review still running at the webhook's deadline (`timeoutMs`): the policies' failurePolicy's. */
+export function lastResortReview(deps: ReviewDependencies, timeoutMs: number): ReviewResult {
+  return { verdict: lastResortVerdict(deps.policies(), timeoutMs), skipped: 'deadline', findings: [] };
 }

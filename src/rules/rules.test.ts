@@ -35,42 +35,128 @@ const HARDENED = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'
 
 const CASES: Case[] = [
   // noDebugTag
-  { name: 'a :debug tag is refused in production', rule: 'noDebugTag', container: { image: 'gcr.io/distroless/static:debug' }, production: true, expect: 'violation', message: /":debug" is a debug variant/ },
-  { name: 'a :debug-nonroot tag is refused in production', rule: 'noDebugTag', container: { image: 'gcr.io/distroless/base:debug-nonroot' }, production: true, expect: 'violation' },
-  { name: 'a -debug suffix in any case is refused', rule: 'noDebugTag', container: { image: 'registry:5000/app:1.2-DEBUG' }, production: true, expect: 'violation' },
-  { name: 'a debug tag outside production is not judged', rule: 'noDebugTag', container: { image: 'gcr.io/distroless/static:debug' }, production: false, expect: 'not-applicable' },
-  { name: 'a debug variant by content is refused even under an innocent tag', rule: 'noDebugTag', container: { image: 'app:1.0' }, production: true, facts: facts({ debugVariant: true, shells: ['/busybox/sh'] }), expect: 'violation', message: /by content/ },
+  {
+    name: 'a :debug tag is refused in production',
+    rule: 'noDebugTag', container: { image: 'gcr.io/distroless/static:debug' }, production: true, expect: 'violation',
+    message: /":debug" is a debug variant/,
+  },
+  {
+    name: 'a :debug-nonroot tag is refused in production',
+    rule: 'noDebugTag', container: { image: 'gcr.io/distroless/base:debug-nonroot' }, production: true,
+    expect: 'violation',
+  },
+  {
+    name: 'a -debug suffix in any case is refused',
+    rule: 'noDebugTag', container: { image: 'registry:5000/app:1.2-DEBUG' }, production: true, expect: 'violation',
+  },
+  {
+    name: 'a debug tag outside production is not judged',
+    rule: 'noDebugTag', container: { image: 'gcr.io/distroless/static:debug' }, production: false,
+    expect: 'not-applicable',
+  },
+  {
+    name: 'a debug variant by content is refused even under an innocent tag',
+    rule: 'noDebugTag', container: { image: 'app:1.0' }, production: true,
+    facts: facts({ debugVariant: true, shells: ['/busybox/sh'] }), expect: 'violation', message: /by content/,
+  },
   { name: 'a registry port is not a tag', rule: 'noDebugTag', container: { image: 'debug.local:5000/app' }, production: true, expect: 'pass' },
   // noDebugContainers
-  { name: 'kubectl debug in production is refused', rule: 'noDebugContainers', kind: 'ephemeralContainer', production: true, expect: 'violation', message: /ephemeral container/ },
+  {
+    name: 'kubectl debug in production is refused',
+    rule: 'noDebugContainers', kind: 'ephemeralContainer', production: true, expect: 'violation',
+    message: /ephemeral container/,
+  },
   { name: 'kubectl debug outside production is allowed', rule: 'noDebugContainers', kind: 'ephemeralContainer', production: false, expect: 'not-applicable' },
   { name: 'an ordinary container is not a debug container', rule: 'noDebugContainers', production: true, expect: 'pass' },
   // nonRoot
   { name: 'runAsUser: 0 is root', rule: 'nonRoot', container: { securityContext: { runAsUser: 0 } }, expect: 'violation', message: /runAsUser: 0/ },
-  { name: 'runAsUser: 0 with runAsNonRoot: true is a pod kubelet refuses', rule: 'nonRoot', container: { securityContext: { runAsUser: 0, runAsNonRoot: true } }, expect: 'violation', message: /kubelet refuses/ },
+  {
+    name: 'runAsUser: 0 with runAsNonRoot: true is a pod kubelet refuses',
+    rule: 'nonRoot', container: { securityContext: { runAsUser: 0, runAsNonRoot: true } }, expect: 'violation',
+    message: /kubelet refuses/,
+  },
   { name: 'a non-zero runAsUser at pod level settles it', rule: 'nonRoot', pod: { securityContext: { runAsUser: 1000 } }, expect: 'pass' },
-  { name: 'the container runAsUser overrides the pod one', rule: 'nonRoot', pod: { securityContext: { runAsUser: 1000 } }, container: { securityContext: { runAsUser: 0 } }, expect: 'violation' },
-  { name: 'without facts, runAsNonRoot: true is enough (kubelet verifies)', rule: 'nonRoot', container: { securityContext: { runAsNonRoot: true } }, facts: NOT_INSPECTED, expect: 'pass' },
-  { name: 'without facts or settings, non-root is unproven', rule: 'nonRoot', facts: NOT_INSPECTED, expect: 'violation', message: /runAsNonRoot: true or a non-zero runAsUser/ },
-  { name: 'an image running as root with no runAsUser is a violation', rule: 'nonRoot', facts: facts({ nonRoot: false, user: { configured: '0', uid: 0, gid: 0, name: 'root' } }), expect: 'violation', message: /image runs as root/ },
+  {
+    name: 'the container runAsUser overrides the pod one',
+    rule: 'nonRoot', pod: { securityContext: { runAsUser: 1000 } }, container: { securityContext: { runAsUser: 0 } },
+    expect: 'violation',
+  },
+  {
+    name: 'without facts, runAsNonRoot: true is enough (kubelet verifies)',
+    rule: 'nonRoot', container: { securityContext: { runAsNonRoot: true } }, facts: NOT_INSPECTED, expect: 'pass',
+  },
+  {
+    name: 'without facts or settings, non-root is unproven',
+    rule: 'nonRoot', facts: NOT_INSPECTED, expect: 'violation', message: /runAsNonRoot: true or a non-zero runAsUser/,
+  },
+  {
+    name: 'an image running as root with no runAsUser is a violation',
+    rule: 'nonRoot', facts: facts({ nonRoot: false, user: { configured: '0', uid: 0, gid: 0, name: 'root' } }),
+    expect: 'violation', message: /image runs as root/,
+  },
   { name: 'a nonroot image needs no settings', rule: 'nonRoot', facts: facts({}), expect: 'pass' },
-  { name: 'runAsNonRoot: true on a named-user image is a pod kubelet refuses', rule: 'nonRoot', container: { securityContext: { runAsNonRoot: true } }, facts: facts({ user: { configured: 'nonroot', uid: 65532, gid: 65532, name: 'nonroot' } }), expect: 'violation', message: /set runAsUser: 65532|non-numeric user nonroot/ },
-  { name: 'an unresolvable image user without runAsNonRoot is unproven', rule: 'nonRoot', facts: facts({ nonRoot: null, user: { configured: 'app', uid: null, gid: null, name: 'app' } }), expect: 'violation', message: /cannot be resolved/ },
-  { name: 'facts that could not be had are reported as such', rule: 'nonRoot', facts: { kind: 'unavailable', reason: 'registry timeout' }, expect: 'facts-unavailable' },
-  { name: 'unavailable facts with runAsNonRoot: true still pass (kubelet verifies)', rule: 'nonRoot', container: { securityContext: { runAsNonRoot: true } }, facts: { kind: 'unavailable', reason: 'registry timeout' }, expect: 'pass' },
+  {
+    name: 'runAsNonRoot: true on a named-user image is a pod kubelet refuses',
+    rule: 'nonRoot', container: { securityContext: { runAsNonRoot: true } },
+    facts: facts({ user: { configured: 'nonroot', uid: 65532, gid: 65532, name: 'nonroot' } }), expect: 'violation',
+    message: /set runAsUser: 65532|non-numeric user nonroot/,
+  },
+  {
+    name: 'an unresolvable image user without runAsNonRoot is unproven',
+    rule: 'nonRoot', facts: facts({ nonRoot: null, user: { configured: 'app', uid: null, gid: null, name: 'app' } }),
+    expect: 'violation', message: /cannot be resolved/,
+  },
+  {
+    name: 'facts that could not be had are reported as such',
+    rule: 'nonRoot', facts: { kind: 'unavailable', reason: 'registry timeout' }, expect: 'facts-unavailable',
+  },
+  {
+    name: 'unavailable facts with runAsNonRoot: true still pass (kubelet verifies)',
+    rule: 'nonRoot', container: { securityContext: { runAsNonRoot: true } },
+    facts: { kind: 'unavailable', reason: 'registry timeout' }, expect: 'pass',
+  },
   { name: 'windows pods are not judged for Linux users', rule: 'nonRoot', pod: { os: { name: 'windows' } }, facts: NOT_INSPECTED, expect: 'not-applicable' },
   // noPrivilegeEscalation
   { name: 'a hardened container passes', rule: 'noPrivilegeEscalation', container: { securityContext: HARDENED }, expect: 'pass' },
-  { name: 'privileged is refused', rule: 'noPrivilegeEscalation', container: { securityContext: { ...HARDENED, privileged: true } }, expect: 'violation', message: /privileged: true/ },
-  { name: 'unset allowPrivilegeEscalation is refused (the kernel default allows it)', rule: 'noPrivilegeEscalation', container: { securityContext: { capabilities: { drop: ['ALL'] } } }, expect: 'violation', message: /allowPrivilegeEscalation unset/ },
-  { name: 'NET_BIND_SERVICE may be added back', rule: 'noPrivilegeEscalation', container: { securityContext: { ...HARDENED, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } } }, expect: 'pass' },
-  { name: 'CAP_SYS_ADMIN may not be added', rule: 'noPrivilegeEscalation', container: { securityContext: { ...HARDENED, capabilities: { drop: ['all'], add: ['CAP_SYS_ADMIN'] } } }, expect: 'violation', message: /SYS_ADMIN/ },
+  {
+    name: 'privileged is refused',
+    rule: 'noPrivilegeEscalation', container: { securityContext: { ...HARDENED, privileged: true } },
+    expect: 'violation', message: /privileged: true/,
+  },
+  {
+    name: 'unset allowPrivilegeEscalation is refused (the kernel default allows it)',
+    rule: 'noPrivilegeEscalation', container: { securityContext: { capabilities: { drop: ['ALL'] } } },
+    expect: 'violation', message: /allowPrivilegeEscalation unset/,
+  },
+  {
+    name: 'NET_BIND_SERVICE may be added back',
+    rule: 'noPrivilegeEscalation',
+    container: { securityContext: { ...HARDENED, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } } },
+    expect: 'pass',
+  },
+  {
+    name: 'CAP_SYS_ADMIN may not be added',
+    rule: 'noPrivilegeEscalation',
+    container: { securityContext: { ...HARDENED, capabilities: { drop: ['all'], add: ['CAP_SYS_ADMIN'] } } },
+    expect: 'violation', message: /SYS_ADMIN/,
+  },
   // noShell / noPackageManager
-  { name: 'an image with a shell is refused, naming the shell', rule: 'noShell', facts: facts({ shells: ['/usr/bin/bash', '/usr/bin/dash'] }), expect: 'violation', message: /\/usr\/bin\/bash, \/usr\/bin\/dash/ },
+  {
+    name: 'an image with a shell is refused, naming the shell',
+    rule: 'noShell', facts: facts({ shells: ['/usr/bin/bash', '/usr/bin/dash'] }), expect: 'violation',
+    message: /\/usr\/bin\/bash, \/usr\/bin\/dash/,
+  },
   { name: 'an image without a shell passes', rule: 'noShell', facts: facts({}), expect: 'pass' },
   { name: 'noShell without inspection does not guess', rule: 'noShell', facts: NOT_INSPECTED, expect: 'not-applicable' },
-  { name: 'noShell with unavailable facts defers to failurePolicy', rule: 'noShell', facts: { kind: 'unavailable', reason: 'auth refused' }, expect: 'facts-unavailable' },
-  { name: 'an image with apt is refused, naming it', rule: 'noPackageManager', facts: facts({ packageManagers: ['apt', 'dpkg'] }), expect: 'violation', message: /apt, dpkg/ },
+  {
+    name: 'noShell with unavailable facts defers to failurePolicy',
+    rule: 'noShell', facts: { kind: 'unavailable', reason: 'auth refused' }, expect: 'facts-unavailable',
+  },
+  {
+    name: 'an image with apt is refused, naming it',
+    rule: 'noPackageManager', facts: facts({ packageManagers: ['apt', 'dpkg'] }), expect: 'violation',
+    message: /apt, dpkg/,
+  },
 ];
 
 describe('rules', () => {

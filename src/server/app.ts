@@ -4,11 +4,10 @@ import type { Logger } from 'pino';
 import { AdmissionDecodeError, decodeAdmissionReview } from '../admission/decode.js';
 import { encodeAdmissionReview } from '../admission/encode.js';
 import type { AdmissionRequest } from '../admission/request.js';
-import type { Verdict } from '../admission/verdict.js';
-import { outcomeLabel, WARNING_PREFIX } from '../decision/verdict.js';
+import { decisionOf, outcomeLabel } from '../decision/combine-findings.js';
 import { createMetrics, METRICS_CONTENT_TYPE, type AdmissionOutcome, type Metrics } from '../observe/metrics.js';
 import { createReadiness, describeReadiness, type Readiness } from '../observe/readiness.js';
-import { mutate, validate, type ReviewDependencies, type ReviewResult } from '../review/review.js';
+import { lastResortReview, mutate, validate, type ReviewDependencies, type ReviewResult } from '../review/review.js';
 import { isPromise, type MaybePromise } from '../shared/maybe-promise.js';
 import { WorkloadShapeError } from '../workload/shape.js';
 import { budgetForQuery, WorkDeadlines } from './deadline.js';
@@ -165,7 +164,7 @@ function handleReview(endpoint: Endpoint, req: Request, res: Response, next: Nex
     clearTimeout(lastResort);
     finish(result);
   };
-  const lastResort = setTimeout(() => settle(() => lastResortVerdict(context.review, budget.timeoutMs)), budget.answerMs);
+  const lastResort = setTimeout(() => settle(() => lastResortReview(context.review, budget.timeoutMs)), budget.answerMs);
   review.then(
     (result) => settle(() => result),
     (err: unknown) =>
@@ -210,23 +209,6 @@ function answer(endpoint: Endpoint, request: AdmissionRequest, result: ReviewRes
   }
   sendJsonText(res, 200, encodeAdmissionReview(request.uid, verdict));
   return decision;
-}
-
-/** The decision label of logs and metrics alike. */
-export function decisionOf(verdict: Verdict): 'allowed' | 'allowed-with-warnings' | 'denied' {
-  if (!verdict.allowed) return 'denied';
-  return verdict.warnings.length > 0 ? 'allowed-with-warnings' : 'allowed';
-}
-
-/** A review still running at the deadline is answered by the policies' failurePolicy: one Fail is enough to deny. */
-function lastResortVerdict(review: ReviewDependencies, timeoutMs: number): ReviewResult {
-  const failing = review.policies().filter((p) => p.failurePolicy === 'Fail');
-  const message = `distroless-guard could not decide within the ${timeoutMs / 1000}s webhook timeout`;
-  const verdict: Verdict =
-    failing.length > 0
-      ? { allowed: false, denial: { code: 503, message: `${message} (failurePolicy: Fail in ${failing.map((p) => p.name).join(', ')})` }, warnings: [], auditAnnotations: {}, patch: [] }
-      : { allowed: true, warnings: [`${WARNING_PREFIX} ${message}; admitted (failurePolicy: Ignore)`], auditAnnotations: {}, patch: [] };
-  return { verdict, skipped: 'deadline', findings: [] };
 }
 
 function httpErrorOf(err: unknown): { status: number; message: string } {

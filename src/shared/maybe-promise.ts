@@ -11,11 +11,11 @@ export function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
 }
 
 /** `next(value)`, at once when the value is here, after it settles otherwise. A synchronous throw stays synchronous. */
-export function then<T, U>(value: MaybePromise<T>, next: (value: T) => MaybePromise<U>): MaybePromise<U> {
+export function whenReady<T, U>(value: MaybePromise<T>, next: (value: T) => MaybePromise<U>): MaybePromise<U> {
   return isPromise(value) ? value.then(next) : next(value);
 }
 
 /** Promise.all, without a promise when every value is already here. */
-export function all<T>(values: readonly MaybePromise<T>[]): MaybePromise<T[]> {
+export function allReady<T>(values: readonly MaybePromise<T>[]): MaybePromise<T[]> {
   return values.some(isPromise) ? Promise.all(values) : (values as T[]);
 }

@@ -1,5 +1,5 @@
 import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
-import { isJsonObject } from '../admission/decode.js';
+import { isJsonObject } from '../shared/records.js';
 
 /**
  * The API server decodes objects into typed structs before calling webhooks, so a real request always has the

@@ -1,8 +1,7 @@
 import type { V1Container, V1ObjectMeta, V1PodSpec } from '@kubernetes/client-node';
-import { isJsonObject } from '../admission/decode.js';
 import type { AdmissionRequest } from '../admission/request.js';
-import type { JsonObject } from '../admission/wire.js';
 import type { PointerSegment } from '../shared/json-patch.js';
+import { isJsonObject, type JsonObject } from '../shared/records.js';
 import { podSpecPathOf } from './kinds.js';
 import { assertPodSpec, WorkloadShapeError } from './shape.js';
 

@@ -210,18 +210,29 @@ describe('check: offline, with the embedded default policy and namespace labels'
 
 describe('check: input and usage errors exit 2 with one line each', () => {
   const cases: [string, () => string[], string | undefined, RegExp][] = [
-    ['broken YAML names the file, line and column', () => ['-f', '../broken.yaml'], undefined, /^distroless-guard check: \.\.\/broken\.yaml:11:1: invalid YAML: /],
+    [
+      'broken YAML names the file, line and column',
+      () => ['-f', '../broken.yaml'], undefined, /^distroless-guard check: \.\.\/broken\.yaml:11:1: invalid YAML: /,
+    ],
     [
       'a malformed pod spec names the object and its place',
       () => ['-f', '-', '--offline'],
       'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: nginx\n',
       /^distroless-guard check: <stdin>:1:1: Pod p: spec\.containers must be an array$/,
     ],
-    ['a document that is not a Kubernetes object', () => ['-f', '-', '--offline'], '- a\n- b\n', /^distroless-guard check: <stdin>:1:1: document 1 is not a Kubernetes object \(a sequence\)$/],
+    [
+      'a document that is not a Kubernetes object',
+      () => ['-f', '-', '--offline'], '- a\n- b\n',
+      /^distroless-guard check: <stdin>:1:1: document 1 is not a Kubernetes object \(a sequence\)$/,
+    ],
     ['no -f at all', () => [], undefined, /no manifests: give -f PATH/],
     ['a missing file', () => ['-f', 'nope.yaml'], undefined, /^distroless-guard check: nope\.yaml: no such file or directory$/],
     ['an unknown format', () => ['-f', 'shop/api.yaml', '--format', 'xml'], undefined, /--format xml: expected one of table, json, sarif/],
-    ['malformed namespace labels', () => ['-f', 'shop/api.yaml', '--namespace-labels', 'shop'], undefined, /--namespace-labels "shop": expected NAMESPACE=key=value/],
+    [
+      'malformed namespace labels',
+      () => ['-f', 'shop/api.yaml', '--namespace-labels', 'shop'], undefined,
+      /--namespace-labels "shop": expected NAMESPACE=key=value/,
+    ],
     ['an invalid policy file', () => ['-f', 'shop/api.yaml', '--policy', 'shop/api.yaml'], undefined, /shop\/api\.yaml: invalid DistrolessPolicy/],
     ['an unknown flag', () => ['-f', 'shop/api.yaml', '--frobnicate'], undefined, /frobnicate/],
   ];

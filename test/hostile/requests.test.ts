@@ -296,9 +296,18 @@ describe('hostile and odd requests', () => {
 
   for (const [where, nested] of [
     ['the whole body', (deep: string) => deep],
-    ['an annotation value', (deep: string) => JSON.stringify(podReview({ containers: [{ name: 'app', image: 'registry.example/app:1' }] }, { uid: UID })).replace('"metadata":{"name":"web"', `"metadata":{"name":"web","annotations":{"note":${deep}}`)],
-    ['an env value', (deep: string) => JSON.stringify(podReview({ containers: [{ name: 'app', image: 'registry.example/app:1', env: [{ name: 'X', value: 'DEEP' }] }] }, { uid: UID })).replace('"DEEP"', deep)],
-    ['the securityContext', (deep: string) => JSON.stringify(podReview({ containers: [{ name: 'app', image: 'registry.example/app:1', securityContext: { capabilities: { add: 'DEEP' as unknown as string[] } } }] }, { uid: UID })).replace('"DEEP"', deep)],
+    [
+      'an annotation value',
+      (deep: string) => JSON.stringify(podReview({ containers: [{ name: 'app', image: 'registry.example/app:1' }] }, { uid: UID })).replace('"metadata":{"name":"web"', `"metadata":{"name":"web","annotations":{"note":${deep}}`),
+    ],
+    [
+      'an env value',
+      (deep: string) => JSON.stringify(podReview({ containers: [{ name: 'app', image: 'registry.example/app:1', env: [{ name: 'X', value: 'DEEP' }] }] }, { uid: UID })).replace('"DEEP"', deep),
+    ],
+    [
+      'the securityContext',
+      (deep: string) => JSON.stringify(podReview({ containers: [{ name: 'app', image: 'registry.example/app:1', securityContext: { capabilities: { add: 'DEEP' as unknown as string[] } } }] }, { uid: UID })).replace('"DEEP"', deep),
+    ],
   ] as const) {
     it(`JSON nested 200,000 deep in ${where}: answered (400 or 200), never a stack overflow`, async () => {
       const deep = '['.repeat(100_000) + '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000) + ']'.repeat(100_000);
@@ -315,7 +324,11 @@ describe('hostile and odd requests', () => {
     ['volumes as a string', { volumes: 'x' }, /spec\.volumes must be an array/],
     ['a volume that is a number', { volumes: [5] }, /spec\.volumes\[0\] must be an object/],
     ['serviceAccountName as an object', { serviceAccountName: {} }, /spec\.serviceAccountName must be a string/],
-    ['volumeMounts as a number', { containers: [{ name: 'app', image: 'registry.example/app:1', volumeMounts: 5 }] }, /containers\[0\]\.volumeMounts must be an array/],
+    [
+      'volumeMounts as a number',
+      { containers: [{ name: 'app', image: 'registry.example/app:1', volumeMounts: 5 }] },
+      /containers\[0\]\.volumeMounts must be an array/,
+    ],
   ] as const) {
     it(`a pod spec with ${field}: 400 naming the field, on both endpoints`, async () => {
       const review = podReview({ containers: [{ name: 'app', image: 'registry.example/app:1' }], ...spec } as Parameters<typeof podReview>[0], { uid: UID });

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createImageInspector, type GuardImageInspector } from '../../src/image/inspector.js';
+import { createImageInspector, type CachingImageInspector } from '../../src/image/inspector.js';
 import { CATALOG } from '../support/images.js';
 import { comparable } from './compare.js';
 import { testRegistryWithImages, type SeededRegistry } from '../support/seeded.js';
@@ -13,7 +13,7 @@ const timeout = (): AbortSignal => AbortSignal.timeout(60_000);
 
 describe('inspecting the catalog through the real registry', () => {
   let seeded: SeededRegistry;
-  let inspector: GuardImageInspector;
+  let inspector: CachingImageInspector;
   const times = { cold: [] as number[], pinned: [] as number[], tag: [] as number[] };
 
   before(async () => {

@@ -74,7 +74,11 @@ describe('distroless-guard inspect', () => {
     ['a malformed timeout exits 2', () => ['--timeout', 'soon', 'x'], 2, /duration/],
     ['a malformed mirror exits 2', () => ['--mirror', 'gcr.io', 'x'], 2, /FROM=TO/],
     ['a malformed layer size exits 2', () => ['--max-layer-size', '2 gigs', 'x'], 2, /--max-layer-size 2 gigs is not a size/],
-    ['a layer over --max-layer-size exits 1, naming the limit', () => ['--max-layer-size', '1Ki', `${registry.host}/distroless-static:nonroot`], 1, /more than 1024 decompressed bytes/],
+    [
+      'a layer over --max-layer-size exits 1, naming the limit',
+      () => ['--max-layer-size', '1Ki', `${registry.host}/distroless-static:nonroot`], 1,
+      /more than 1024 decompressed bytes/,
+    ],
     ['an unknown tag exits 1', () => [`${registry.host}/distroless-static:missing`], 1, /not-found/],
     ['an unreachable registry exits 1', () => ['127.0.0.1:1/x:latest'], 1, /unavailable/],
   ];

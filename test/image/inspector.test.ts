@@ -123,8 +123,18 @@ describe('image inspector against a real registry', () => {
     assert.equal(registry.proxy.count({ method: 'HEAD' }), 1);
   });
 
-  it('a second inspect of a tag whose digest is known costs one HEAD and nothing else', async () => {
+  it('a second inspect of a tag whose digest is known costs nothing within the tag TTL', async () => {
     const inspector = createImageInspector();
+    const img = image('multiarch:latest');
+    await inspector.inspect(img.ref, { signal: minute() });
+    registry.proxy.reset();
+    const facts = await inspector.inspect(img.ref, { signal: minute() });
+    assert.deepEqual(comparable(facts), baseline(img.entry.name));
+    assert.deepEqual(registry.proxy.requests().map((r) => `${r.method} ${r.path}`), []);
+  });
+
+  it('with a tag TTL of 0 a second inspect of a known tag costs one HEAD and nothing else', async () => {
+    const inspector = createImageInspector({ tagTtlMs: 0 });
     const img = image('multiarch:latest');
     await inspector.inspect(img.ref, { signal: minute() });
     registry.proxy.reset();
@@ -180,7 +190,7 @@ describe('image inspector against a real registry', () => {
     assert.ok(counts.size >= 2, 'config and layers were fetched');
     for (const [path, n] of counts) assert.equal(n, 1, `${path} fetched ${n} times`);
     assert.equal(registry.proxy.count({ method: 'GET', path: `/v2/debian-full/manifests/${img.digest}` }), 1);
-    assert.equal(registry.proxy.count({ method: 'HEAD' }), 50, 'tags are resolved per inspection, never cached');
+    assert.equal(registry.proxy.count({ method: 'HEAD' }), 1, 'the tag is resolved once for all 50 (single-flight, then the tag TTL)');
   });
 
   for (const [name, fault, code] of [

@@ -39,8 +39,9 @@ describe('inspector facts for admissions, against a real registry', () => {
     for (const result of again) assert.deepEqual(result, first);
   });
 
-  it('concurrent admissions of one tag with the same pull credentials share one HEAD; the next admission resolves it again', async () => {
-    const facts = inspectorFacts(createImageInspector());
+  // The tag cache off (tagTtlMs 0), so that each lookup's registry traffic shows; test/faults/tag-cache.test.ts has it on.
+  it('concurrent admissions of one tag with the same pull credentials share one HEAD; with no tag TTL the next resolves it again', async () => {
+    const facts = inspectorFacts(createImageInspector({ tagTtlMs: 0 }));
     const image = seeded.get(NAME);
     await facts(request(image.ref), minute()); // warm: manifest, config and layers cached by digest
     registry.proxy.reset();
@@ -57,11 +58,13 @@ describe('inspector facts for admissions, against a real registry', () => {
   it('pods with different pull credentials do not share a lookup: each is made with its own', async () => {
     const asked: string[] = [];
     // The lookup a pod's pull secrets give; records which pod's credentials the registry calls used.
+    // Each pod's secrets hold a credential of their own (the test registry ignores it: no challenge).
     const pullCredentials = async (pod: FactsRequest): Promise<CredentialLookup> => () => {
-      asked.push(`${pod.namespace}/${pod.serviceAccount}/${pod.imagePullSecrets.join(',')}`);
-      return undefined;
+      const who = `${pod.namespace}/${pod.serviceAccount}/${pod.imagePullSecrets.join(',')}`;
+      asked.push(who);
+      return { username: who, password: 'x' };
     };
-    const facts = inspectorFacts(createImageInspector(), pullCredentials);
+    const facts = inspectorFacts(createImageInspector({ tagTtlMs: 0 }), pullCredentials);
     const image = seeded.get(NAME);
     await facts(request(image.ref), minute());
     registry.proxy.reset();

@@ -42,7 +42,11 @@ before(async () => {
   await writeFile(join(dir, 'policy.yaml'), POLICY);
   logs.on('data', (chunk: Buffer) => logLines.push(...chunk.toString().split('\n').filter(Boolean)));
   serve = await startServe(
-    ['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--policy', join(dir, 'policy.yaml'), '--namespace-labels', 'shop=environment=production', '--offline'],
+    [
+      '--port',
+      '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--policy', join(dir, 'policy.yaml'),
+      '--namespace-labels', 'shop=environment=production', '--offline',
+    ],
     { stdout: logs, stderr: new PassThrough(), env: {}, cwd: dir },
   );
   ca = await readFile(serve.caPath ?? '', 'utf8');
@@ -87,9 +91,19 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'a debug image in production, without non-root settings, is denied naming both rules and the fix', body: debugPodInProduction, status: 200, response: DEBUG_POD_DENIAL },
-  { name: 'the same review with dryRun: true gets the same answer (no side effects, full answer)', body: podReview(podSpec('gcr.io/distroless/static:debug'), { namespace: 'shop', dryRun: true }), status: 200, response: DEBUG_POD_DENIAL },
-  { name: 'a hardened distroless Pod in production is allowed with nothing to say', body: podReview(hardenedSpec, { namespace: 'shop' }), status: 200, response: ok() },
+  {
+    name: 'a debug image in production, without non-root settings, is denied naming both rules and the fix',
+    body: debugPodInProduction, status: 200, response: DEBUG_POD_DENIAL,
+  },
+  {
+    name: 'the same review with dryRun: true gets the same answer (no side effects, full answer)',
+    body: podReview(podSpec('gcr.io/distroless/static:debug'), { namespace: 'shop', dryRun: true }), status: 200,
+    response: DEBUG_POD_DENIAL,
+  },
+  {
+    name: 'a hardened distroless Pod in production is allowed with nothing to say',
+    body: podReview(hardenedSpec, { namespace: 'shop' }), status: 200, response: ok(),
+  },
   {
     name: 'a Deployment running as root is denied at apply time, not later at its ReplicaSet',
     body: admissionReview('Deployment', objectOf('Deployment', 'web', { containers: [{ name: 'app', image: 'nginx', securityContext: { ...HARDENED, runAsUser: 0, runAsNonRoot: undefined } }] })),
@@ -120,10 +134,21 @@ const CASES: Case[] = [
       auditAnnotations: { 'test.noDebugContainers': 'Enforce: ephemeral container "debugger" (busybox): ephemeral container "debugger" (kubectl debug) is not allowed in a production namespace' },
     }),
   },
-  { name: 'an UPDATE that only scales a Deployment is allowed without re-judging its containers', body: admissionReview('Deployment', scaled, { operation: 'UPDATE', oldObject: deployment }), status: 200, response: ok() },
+  {
+    name: 'an UPDATE that only scales a Deployment is allowed without re-judging its containers',
+    body: admissionReview('Deployment', scaled, { operation: 'UPDATE', oldObject: deployment }), status: 200,
+    response: ok(),
+  },
   { name: 'a DELETE is allowed', body: podReview(podSpec('nginx'), { operation: 'DELETE' }), status: 200, response: ok() },
-  { name: 'the pods/status subresource is allowed', body: podReview(podSpec('nginx'), { operation: 'UPDATE', subResource: 'status' }), status: 200, response: ok() },
-  { name: 'malformed JSON is a 400 saying so', body: '{"apiVersion": "admission.k8s.io/v1", "kind": ', status: 400, response: status400('request body is not valid JSON: Unexpected end of JSON input') },
+  {
+    name: 'the pods/status subresource is allowed',
+    body: podReview(podSpec('nginx'), { operation: 'UPDATE', subResource: 'status' }), status: 200, response: ok(),
+  },
+  {
+    name: 'malformed JSON is a 400 saying so',
+    body: '{"apiVersion": "admission.k8s.io/v1", "kind": ', status: 400,
+    response: status400('request body is not valid JSON: Unexpected end of JSON input'),
+  },
   {
     name: 'admission.k8s.io/v1beta1 is a 400 naming the supported version',
     body: { ...debugPodInProduction, apiVersion: 'admission.k8s.io/v1beta1' },
@@ -136,7 +161,11 @@ const CASES: Case[] = [
     status: 400,
     response: status400('request.uid is missing: it must be echoed in the response'),
   },
-  { name: 'a malformed Pod is a 400 naming the field', body: admissionReview('Pod', { spec: { containers: 'nginx' } }), status: 400, response: status400('request.object.spec.containers must be an array') },
+  {
+    name: 'a malformed Pod is a 400 naming the field',
+    body: admissionReview('Pod', { spec: { containers: 'nginx' } }), status: 400,
+    response: status400('request.object.spec.containers must be an array'),
+  },
 ];
 
 describe('admission over real HTTPS, as kube-apiserver calls it', () => {

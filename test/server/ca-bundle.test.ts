@@ -97,7 +97,12 @@ current-context: local
   );
   await writeFile(join(dir, 'policy.yaml'), DEFAULT_POLICY_YAML);
   serve = await startServe(
-    ['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--kubeconfig', join(dir, 'kubeconfig'), '--policy', join(dir, 'policy.yaml'), '--patch-ca-bundle', join(dir, 'certs/ca.crt'), '--ca-bundle-interval', '200ms', '--offline', '--log-level', 'silent'],
+    [
+      '--port',
+      '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--kubeconfig', join(dir, 'kubeconfig'),
+      '--policy', join(dir, 'policy.yaml'), '--patch-ca-bundle', join(dir, 'certs/ca.crt'), '--ca-bundle-interval',
+      '200ms', '--offline', '--log-level', 'silent',
+    ],
     { stdout: new PassThrough(), stderr: new PassThrough(), env: {}, cwd: dir },
   );
   const ca = await readFile(serve.caPath ?? '', 'utf8');

@@ -8,7 +8,7 @@ import { startServe } from '../../src/cli/serve.js';
 import { UsageError } from '../../src/cli/io.js';
 import { compilePolicies } from '../../src/policy/compile.js';
 import { noInspection } from '../../src/review/facts-source.js';
-import { staticNamespaces } from '../../src/review/namespaces.js';
+import { staticNamespaces } from '../../src/review/namespace-directory.js';
 import { createApp } from '../../src/server/app.js';
 import { startHttpsServer, type RunningServer } from '../../src/server/https.js';
 import { generateCertificates, serviceDnsNames, type GeneratedCertificates } from '../../src/server/tls/generate.js';

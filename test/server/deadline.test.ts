@@ -5,7 +5,7 @@ import request from 'supertest';
 import { compilePolicies } from '../../src/policy/compile.js';
 import { parsePolicies } from '../../src/policy/load.js';
 import type { FactsSource } from '../../src/review/facts-source.js';
-import { staticNamespaces } from '../../src/review/namespaces.js';
+import { staticNamespaces } from '../../src/review/namespace-directory.js';
 import { createApp } from '../../src/server/app.js';
 import { podReview, podSpec } from '../support/reviews.js';
 

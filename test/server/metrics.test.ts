@@ -47,7 +47,11 @@ describe('/metrics', () => {
     const reviews: Array<[string, unknown, number]> = [
       ['/validate', podReview(hardened), 200],
       ['/validate', podReview(podSpec('gcr.io/distroless/static:debug'), { namespace: 'shop' }), 200],
-      ['/validate', podReview({ containers: [{ name: 'app', image: 'gcr.io/distroless/static:nonroot', securityContext: { runAsNonRoot: true, runAsUser: 65532 } }] }), 200],
+      [
+        '/validate',
+        podReview({ containers: [{ name: 'app', image: 'gcr.io/distroless/static:nonroot', securityContext: { runAsNonRoot: true, runAsUser: 65532 } }] }),
+        200,
+      ],
       ['/mutate', admissionReview('Deployment', objectOf('Deployment', 'web', hardened)), 200],
       ['/validate', { apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview' }, 400],
     ];

@@ -83,7 +83,11 @@ current-context: local
 `;
   await writeFile(join(dir, 'kubeconfig'), kubeconfig);
   serve = await startServe(
-    ['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--policy', join(dir, 'policy.yaml'), '--kubeconfig', join(dir, 'kubeconfig'), '--insecure-registry', '127.0.0.0/8', '--log-level', 'silent'],
+    [
+      '--port',
+      '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--policy', join(dir, 'policy.yaml'),
+      '--kubeconfig', join(dir, 'kubeconfig'), '--insecure-registry', '127.0.0.0/8', '--log-level', 'silent',
+    ],
     { stdout: new PassThrough(), stderr: new PassThrough(), env: { DOCKER_CONFIG: join(dir, 'none') }, cwd: dir },
   );
   client = apiserverClient(serve.port, await readFile(serve.caPath ?? '', 'utf8'));
@@ -136,7 +140,12 @@ describe("the guard's own docker credentials and pods", () => {
   let ownClient: ReturnType<typeof apiserverClient>;
   const start = async (extra: readonly string[]): Promise<void> => {
     own = await startServe(
-      ['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs-own'), '--policy', join(dir, 'policy.yaml'), '--namespace-labels', 'shop=environment=production', '--insecure-registry', '127.0.0.0/8', '--log-level', 'silent', ...extra],
+      [
+        '--port',
+        '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs-own'), '--policy', join(dir, 'policy.yaml'),
+        '--namespace-labels', 'shop=environment=production', '--insecure-registry', '127.0.0.0/8', '--log-level',
+        'silent', ...extra,
+      ],
       { stdout: new PassThrough(), stderr: new PassThrough(), env: { DOCKER_CONFIG: join(dir, 'docker') }, cwd: dir },
     );
     ownClient = apiserverClient(own.port, await readFile(own.caPath ?? '', 'utf8'));

@@ -6,7 +6,7 @@ import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import pino from 'pino';
 import { compilePolicies } from '../../src/policy/compile.js';
 import { noInspection } from '../../src/review/facts-source.js';
-import { staticNamespaces } from '../../src/review/namespaces.js';
+import { staticNamespaces } from '../../src/review/namespace-directory.js';
 import { createApp } from '../../src/server/app.js';
 import { SERVER_TIMEOUTS, startHttpsServer, type RunningServer } from '../../src/server/https.js';
 import { generateCertificates, serviceDnsNames, type GeneratedCertificates } from '../../src/server/tls/generate.js';

@@ -1,5 +1,5 @@
 /**
- * The JSON schemas machine-readable outputs are held to: the repository's own (schemas/, documented in the README)
+ * The JSON schemas machine-readable outputs are held to: the repository's own (schemas/, documented in docs/cli.md)
  * and the vendored SARIF 2.1.0 schema (test/fixtures/sarif). Each validator returns the errors, [] when valid.
  */
 import { readFileSync } from 'node:fs';

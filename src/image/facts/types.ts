@@ -56,4 +56,16 @@ export interface ImageFacts extends Omit<PlatformFacts, 'platform' | 'digest' | 
   /** Digest of the manifest or index the reference resolved to. */
   readonly digest: string;
   readonly platforms: readonly PlatformFacts[];
+  /**
+   * Set when the reference is a tag whose digest the registry could not confirm this time (an outage): the digest
+   * of its last resolution was used (image/cache/tag-cache.ts).
+   */
+  readonly staleTag?: StaleTag;
+}
+
+export interface StaleTag {
+  /** When the registry last confirmed the digest (epoch ms). */
+  readonly resolvedAt: number;
+  /** Why it could not be confirmed since: a class-level message, safe for an admission answer. */
+  readonly reason: string;
 }

@@ -40,7 +40,8 @@ export function sniffCompression(head: Uint8Array): Compression | undefined {
 
 /**
  * Output chunk of the decompressors. zlib's default (16 KiB) costs one thread-pool round trip and one JS callback
- * per 16 KiB of tar; 128 KiB cut the cold scan of a 100 MiB layer by ~30% here (bench/inspect.ts, breakdown).
+ * per 16 KiB of tar; 128 KiB makes a cold scan markedly faster (bench/PERFORMANCE.md, "Measurements behind source
+ * choices").
  */
 const DECOMPRESSED_CHUNK_BYTES = 128 * 1024;
 

@@ -6,8 +6,8 @@ import { Readable, Transform, addAbortSignal, type TransformCallback } from 'nod
 import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract, type ExtractEvents, type Header } from 'tar-stream';
 import { SNIFF_BYTES, declaredCompression, decompressor, sniffCompression } from './compression.js';
-import { layerBytesRead } from './reclaim.js';
 import { LayerIndexError } from './errors.js';
+import { forceMinorGcEvery4MiB } from './force-minor-gc.js';
 import { normalisePath, whiteoutOf } from './paths.js';
 import type { EntryKind, LayerEntry, LayerIndex } from './types.js';
 
@@ -22,17 +22,19 @@ export interface LayerIndexLimits {
   readonly maxFileBytes: number;
   /**
    * Bytes of PAX and GNU long-name/long-link headers per layer (the tar parser consumes them; they are not entries).
-   * Parsing a PAX header of tiny records runs at ~20 MB/s, so without this bound a small blob of repeated headers
-   * costs minutes of CPU before the decompressed-size limit stops it.
+   * Parsing PAX headers of tiny records is slow, so without this bound a small blob of repeated headers costs
+   * minutes of CPU before the decompressed-size limit stops it (bench/PERFORMANCE.md, "Measurements behind source
+   * choices").
    */
   readonly maxHeaderBytes: number;
 }
 
 /**
  * maxEntries: the largest real layers (a full TeX Live, an Android SDK, a node_modules-heavy app) hold 100-300k
- * entries. Each indexed entry costs ~100-130 bytes of heap while its layer is scanned; at 1,000,000 two tar bombs
- * scanned at once (the layer concurrency) took a serve process from ~165 MiB to over 512 MiB, the Deployment's
- * memory limit (test/hostile/hostile-images.test.ts); at 500,000 it stays well under.
+ * entries. Each indexed entry holds heap while its layer is scanned: at 500,000, two tar bombs scanned at once (the
+ * layer concurrency) keep a serve process under the Deployment's 512 MiB memory limit
+ * (test/hostile/hostile-images.test.ts holds it there; what 1,000,000 cost: bench/PERFORMANCE.md, "Measurements
+ * behind source choices").
  */
 export const DEFAULT_LAYER_INDEX_LIMITS: LayerIndexLimits = {
   maxEntries: 500_000,
@@ -145,7 +147,7 @@ class ByteMeter extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.seen += chunk.length;
-    layerBytesRead(chunk.length);
+    forceMinorGcEvery4MiB(chunk.length);
     if (this.seen > this.max) {
       callback(new LayerIndexError('too-large', this.digest, `more than ${this.max} decompressed bytes`));
       return;

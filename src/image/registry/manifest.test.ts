@@ -22,9 +22,26 @@ describe('parseManifest', () => {
   });
   const bad: Array<[string, unknown, string]> = [
     ['schema 1 is unsupported', { schemaVersion: 1, fsLayers: [] }, 'unsupported'],
-    ['an artifact config is not an image', { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: { mediaType: 'application/vnd.cncf.helm.config.v1+json', digest: d('a'), size: 1 }, layers: [] }, 'unsupported'],
-    ['a sha512 descriptor is unsupported', { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [{ mediaType: MEDIA_TYPES.ociManifest, digest: `sha512:${'a'.repeat(128)}`, size: 1 }] }, 'unsupported'],
-    ['a negative size is a bad response', { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [{ mediaType: MEDIA_TYPES.ociManifest, digest: d('a'), size: -1 }] }, 'bad-response'],
+    [
+      'an artifact config is not an image',
+      {
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.ociManifest,
+        config: { mediaType: 'application/vnd.cncf.helm.config.v1+json', digest: d('a'), size: 1 },
+        layers: [],
+      },
+      'unsupported',
+    ],
+    [
+      'a sha512 descriptor is unsupported',
+      { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [{ mediaType: MEDIA_TYPES.ociManifest, digest: `sha512:${'a'.repeat(128)}`, size: 1 }] },
+      'unsupported',
+    ],
+    [
+      'a negative size is a bad response',
+      { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [{ mediaType: MEDIA_TYPES.ociManifest, digest: d('a'), size: -1 }] },
+      'bad-response',
+    ],
     ['an image manifest without layers is a bad response', { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: {} }, 'bad-response'],
     ['an unknown media type is unsupported', { schemaVersion: 2, mediaType: 'application/x-weird' }, 'unsupported'],
   ];

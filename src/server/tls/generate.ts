@@ -26,9 +26,10 @@ interface KeyPair {
 }
 
 /**
- * RSA keys come from Node's crypto on the libuv thread pool: node-forge's pure-JS generator takes 0.3-2.7 s here and
- * would block the event loop of a serving process, and forge's default (Node's generateKeyPairSync) still blocks it
- * for tens of milliseconds (bench/keygen.ts). node-forge only builds the X.509 structures.
+ * RSA keys come from Node's crypto on the libuv thread pool: node-forge's pure-JS generator would block the event
+ * loop of a serving process for seconds, and forge's default (Node's generateKeyPairSync) still blocks it
+ * (bench/keygen.ts; bench/PERFORMANCE.md, "Measurements behind source choices"). node-forge only builds the X.509
+ * structures.
  */
 async function rsaKeyPair(): Promise<KeyPair> {
   const { publicKey, privateKey } = await generateKeyPairAsync('rsa', {
@@ -44,7 +45,8 @@ const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420',
 
 /**
  * A signer for forge's `certificate.sign`, which hands over the SHA-256 of the TBS certificate: RSASSA-PKCS1-v1_5 by
- * Node's crypto (native) instead of forge's JavaScript big integers (~25 ms of blocked event loop per signature).
+ * Node's crypto (native) instead of forge's JavaScript big integers, which block the event loop for each signature
+ * (bench/PERFORMANCE.md, "Measurements behind source choices").
  */
 function nativeSigner(key: KeyObject): forge.pki.rsa.PrivateKey {
   const signer = {
