@@ -100,6 +100,7 @@ before(
 );
 
 after(async () => {
+  await cluster?.kubectl(['delete', 'distrolesspolicy', 'e2e-shop', '--ignore-not-found']);
   await guard?.uninstall();
   await cluster?.kubectl(['delete', 'namespace', SHOP, DEV, '--ignore-not-found', '--wait=false']);
   await registry?.stop();

@@ -15,16 +15,9 @@ import { CATALOG, seedImages, type SeededCatalog } from '../support/images.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { podReview } from '../support/reviews.js';
 import { startTestServer, type TestServer } from '../support/serve-fixture.js';
+import { strictPolicy } from '../support/policies.js';
 
-const POLICY = `apiVersion: distroless-guard.io/v1alpha1
-kind: DistrolessPolicy
-metadata: {name: strict}
-spec:
-  mode: Enforce
-  failurePolicy: Fail
-  rules:
-    noPrivilegeEscalation: {action: "Off"}
-`;
+const POLICY = strictPolicy({ privilegeEscalation: false });
 const TTL_S = 2;
 const MAX_STALE_S = 4;
 

@@ -22,6 +22,7 @@ import { createRegistryClient, sha256Digest } from '../support/registry-client.j
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { podReview } from '../support/reviews.js';
 import { exe, file, symlink } from '../support/tree.js';
+import { strictPolicy } from '../support/policies.js';
 
 const LAUNCHER = resolve(import.meta.dirname, '../../bin/distroless-guard');
 /** The Deployment's memory limit (manifests/base/deployment.yaml). */
@@ -29,15 +30,7 @@ const MEMORY_LIMIT_BYTES = 512 * 1024 * 1024;
 /** A lower per-layer decompressed-size limit than the default 16 GiB, so the gzip bomb is found out in ~2 s. */
 const MAX_LAYER_SIZE = '2Gi';
 
-const POLICY = `apiVersion: distroless-guard.io/v1alpha1
-kind: DistrolessPolicy
-metadata: {name: strict}
-spec:
-  mode: Enforce
-  failurePolicy: Fail
-  rules:
-    noPrivilegeEscalation: {action: "Off"}
-`;
+const POLICY = strictPolicy({ privilegeEscalation: false });
 
 interface Case {
   readonly name: string;

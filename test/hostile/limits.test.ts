@@ -9,14 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import { parseExposition } from '../support/prometheus.js';
 import { podReview } from '../support/reviews.js';
 import { startTestServer, type TestServer } from '../support/serve-fixture.js';
+import { strictPolicy } from '../support/policies.js';
 
-const POLICY = `apiVersion: distroless-guard.io/v1alpha1
-kind: DistrolessPolicy
-metadata: {name: strict}
-spec:
-  mode: Enforce
-  failurePolicy: Fail
-`;
+const POLICY = strictPolicy();
 
 /** A registry that takes every request and never answers: what is in flight stays in flight. */
 let silent: Server;

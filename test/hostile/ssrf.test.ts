@@ -16,14 +16,9 @@ import { generateCertificates } from '../../src/server/tls/generate.js';
 import { installTestResolver } from '../support/dns.js';
 import { podReview } from '../support/reviews.js';
 import { startTestServer, type TestServer } from '../support/serve-fixture.js';
+import { strictPolicy } from '../support/policies.js';
 
-const POLICY = `apiVersion: distroless-guard.io/v1alpha1
-kind: DistrolessPolicy
-metadata: {name: strict}
-spec:
-  mode: Enforce
-  failurePolicy: Fail
-`;
+const POLICY = strictPolicy();
 
 const SECRET_PAGE = 'INTERNAL-ADMIN-PAGE do-not-leak';
 /** The hostile registry's manifest: real, so the guard goes on to fetch its config blob (which is redirected). */

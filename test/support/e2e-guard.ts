@@ -61,6 +61,32 @@ export interface InstallOptions {
 export async function installGuard(cluster: Cluster, options: InstallOptions = {}): Promise<InstalledGuard> {
   const port = await freePort();
   const objects = await renderInstall(cluster, options.kustomization ?? 'manifests', port);
+  // The e2e files share one control plane: whatever an earlier install left (a namespace still terminating, webhooks
+  // calling a guard that is gone) is removed first, and a failed install removes what it applied.
+  await removeInstall(cluster, objects);
+  try {
+    return await applyAndStart(cluster, objects, port, options);
+  } catch (error) {
+    await removeInstall(cluster, objects);
+    throw error;
+  }
+}
+
+/**
+ * Deletes an install: the webhook configurations first (so no admission calls a guard that is gone), then the
+ * guard's namespace, waited for (a namespace still terminating refuses new objects), then the cluster-scoped rest.
+ */
+async function removeInstall(cluster: Cluster, objects: readonly KubeDoc[]): Promise<void> {
+  for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) await cluster.kubectl(['delete', kind, 'distroless-guard', '--ignore-not-found']);
+  // Policies a test file created are its own; the next install starts from the rendered ones only.
+  await cluster.kubectl(['delete', 'distrolesspolicies.distroless-guard.io', '--all', '--ignore-not-found']);
+  await cluster.kubectl(['delete', 'namespace', GUARD_NAMESPACE, '--ignore-not-found', '--wait=true', '--timeout=120s'], { timeoutMs: 130_000 });
+  for (const o of objects.filter((x) => x.metadata.namespace === undefined && !['Namespace', 'CustomResourceDefinition'].includes(x.kind))) {
+    await cluster.kubectl(['delete', o.kind, o.metadata.name, '--ignore-not-found']);
+  }
+}
+
+async function applyAndStart(cluster: Cluster, objects: readonly KubeDoc[], port: number, options: InstallOptions): Promise<InstalledGuard> {
   // As the install docs say: the CRDs first, Established, then the rest (the default DistrolessPolicy needs its CRD).
   // Written back as YAML 1.1, the YAML kubectl reads: a string such as "Off" stays quoted, not the boolean false.
   const apply = (docs: readonly KubeDoc[]) => cluster.ok(['apply', '--server-side', '--field-manager=e2e-install', '-f', '-'], { input: docs.map((o) => stringify(o, { version: '1.1' })).join('---\n') });
@@ -91,8 +117,14 @@ export async function installGuard(cluster: Cluster, options: InstallOptions = {
     replicas.push(replica);
     return replica;
   };
-  const first = await startReplica('guard-0', { port });
-  await waitFor('the guard ready (policies listed, caBundle patched)', () => ready(first.port, join(certs, 'ca.crt')), { timeoutMs: 60_000, describe: first.output });
+  try {
+    const first = await startReplica('guard-0', { port });
+    await waitFor('the guard ready (policies listed, caBundle patched)', () => ready(first.port, join(certs, 'ca.crt')), { timeoutMs: 60_000, describe: first.output });
+  } catch (error) {
+    await Promise.all(replicas.map((r) => r.stop('SIGKILL')));
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 
   return {
     port,
@@ -103,10 +135,7 @@ export async function installGuard(cluster: Cluster, options: InstallOptions = {
     async uninstall() {
       for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) await cluster.kubectl(['delete', kind, 'distroless-guard', '--ignore-not-found']);
       await Promise.all(replicas.map((r) => r.stop()));
-      await cluster.kubectl(['delete', 'namespace', GUARD_NAMESPACE, '--ignore-not-found', '--wait=false']);
-      for (const o of objects.filter((x) => x.metadata.namespace === undefined && x.kind !== 'Namespace')) {
-        await cluster.kubectl(['delete', o.kind, o.metadata.name, '--ignore-not-found', '--wait=false']);
-      }
+      await removeInstall(cluster, objects);
       await rm(dir, { recursive: true, force: true });
     },
   };
