@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { readClusterState, type ClusterState } from '../kube/cluster-state.js';
-import { replacePolicyReports } from '../kube/policy-reports.js';
+import { replacePolicyReports } from '../kube/policy-report-writer.js';
 import { kubePullSecrets } from '../kube/pull-secrets.js';
 import { asEnforced } from '../policy/as-enforced.js';
 import { parsePolicies } from '../policy/load.js';
