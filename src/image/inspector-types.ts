@@ -22,8 +22,9 @@ export interface InspectOptions {
 export interface ImageInspector {
   inspect(reference: string, options: InspectOptions): Promise<ImageFacts>;
   /**
-   * The facts of a digest-pinned reference inspected before, answered from memory with no I/O (the admission fast
-   * path: content by digest never changes); undefined when `inspect` has to run.
+   * Facts answered from memory with no I/O (the admission fast path): a digest-pinned reference inspected before
+   * (content by digest never changes), or a tag whose resolution with these `credentials` is fresh in the tag cache
+   * and whose facts are known; undefined when `inspect` has to run.
    */
-  known?(reference: string): ImageFacts | undefined;
+  known?(reference: string, credentials?: CredentialLookup): ImageFacts | undefined;
 }

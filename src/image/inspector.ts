@@ -125,13 +125,15 @@ export interface InspectorStats {
 /** The inspector this module makes: the ImageInspector port, plus what its owner needs (stats, idle, memory answers). */
 export interface CachingImageInspector extends ImageInspector {
   inspect(reference: string, options: InspectCallOptions): Promise<ImageFacts>;
-  known(reference: string): ImageFacts | undefined;
+  known(reference: string, credentials?: CredentialLookup): ImageFacts | undefined;
   stats(): InspectorStats;
   /** Waits until background scans and cache writes are done (tests, graceful shutdown). */
   idle(): Promise<void>;
 }
 
 const DEFAULT_GRACE_MS = 60_000;
+/** The signal of an access computation, which does no I/O. */
+const NEVER = new AbortController().signal;
 export const DEFAULT_TAG_TTL_MS = 60_000;
 export const DEFAULT_TAG_MAX_STALE_MS = 3_600_000;
 /** Digest-pinned references whose complete facts are kept ready (a few hundred bytes each). */
@@ -178,6 +180,11 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Cachi
    * platforms (the same answer `run` gives from the digest cache, without awaiting anything).
    */
   const knownFacts = new LruCache<ImageFacts>({ maxEntries: KNOWN_REFERENCES, maxBytes: KNOWN_REFERENCES });
+  /** Complete facts of tag references, by reference and the digest it resolved to (answered while the tag is fresh). */
+  const knownTagFacts = new LruCache<ImageFacts>({ maxEntries: KNOWN_REFERENCES, maxBytes: KNOWN_REFERENCES });
+  /** Parsed tag references, for the memory answer (parsing on every admission would cost more than the answer). */
+  const parsedTags = new LruCache<ImageReference>({ maxEntries: KNOWN_REFERENCES, maxBytes: KNOWN_REFERENCES });
+  const tagKey = (ref: ImageReference, ctx: Pick<CallContext, 'credentials'>): string => `${client.access(ref, { signal: NEVER, ...ctx })}:${ref.tag ?? ''}`;
   let knownHits = 0;
 
   const track = <T>(promise: Promise<T>): Promise<T> => {
@@ -351,7 +358,7 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Cachi
     let staleTag: StaleTag | undefined;
     if (digest === undefined) {
       progress.step = `the registry's answer for tag ${ref.tag ?? ''}`;
-      const key = `${client.access(ref, ctx)}:${ref.tag ?? ''}`;
+      const key = tagKey(ref, ctx);
       const resolveAtRegistry = (signal: AbortSignal, deadline?: number) => client.resolveTag(ref, { signal, credentials: ctx.credentials, ...(deadline !== undefined ? { deadline } : {}) });
       const resolved = await tags.resolve(key, ref.registry, resolveAtRegistry, ctx.signal, ctx.deadline);
       digest = resolved.digest;
@@ -390,7 +397,12 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Cachi
         ref = parseReference(reference);
         const ctx: CallContext = { signal, deadline: callOptions.deadline, credentials: callOptions.credentials };
         const facts = await abortable(run(ref, reference, ctx, callOptions.earlyStop ?? earlyStopDefault, progress), signal);
-        if (ref.digest !== undefined && facts.platforms.every((p) => !p.scan.stoppedEarly)) knownFacts.set(reference, facts, 1);
+        const complete = facts.platforms.every((p) => !p.scan.stoppedEarly);
+        if (complete && ref.digest !== undefined) knownFacts.set(reference, facts, 1);
+        if (complete && ref.digest === undefined && facts.staleTag === undefined) {
+          knownTagFacts.set(`${reference}|${facts.digest}`, facts, 1);
+          parsedTags.set(reference, ref, 1);
+        }
         logger.debug({ image: reference, digest: facts.digest, ms: Date.now() - started }, 'image inspected');
         return facts;
       } catch (err) {
@@ -405,8 +417,14 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Cachi
       }
     },
 
-    known(reference) {
-      const facts = knownFacts.get(reference);
+    known(reference, credentials) {
+      const ref = parsedTags.get(reference);
+      let facts: ImageFacts | undefined;
+      if (ref === undefined) facts = knownFacts.get(reference);
+      else {
+        const digest = tags.peek(tagKey(ref, { credentials }));
+        facts = digest === undefined ? undefined : knownTagFacts.get(`${reference}|${digest}`);
+      }
       if (facts !== undefined) knownHits++;
       return facts;
     },

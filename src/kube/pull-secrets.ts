@@ -1,5 +1,7 @@
 import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { credentialLookupFromSecrets } from '../image/registry/credentials.js';
+import type { CredentialLookup } from '../image/inspector-types.js';
+import type { FactsRequest } from '../review/facts-source.js';
 import type { PullCredentials } from '../review/inspector-facts.js';
 import { abortable } from '../shared/abortable.js';
 
@@ -39,7 +41,23 @@ export function kubePullSecrets(kubeConfig: KubeConfig, options: KubePullSecrets
     }
   }
 
-  return async ({ namespace, serviceAccount, imagePullSecrets }, signal) => {
+  /** Lookups built recently, by the reads they came from: the warm path answers from here without a promise. */
+  const built = new Map<string, { lookup: CredentialLookup | undefined; readAt: number }>();
+  const keyOf = (request: FactsRequest): string => [request.namespace, request.serviceAccount, ...request.imagePullSecrets].join('\0');
+
+  const read = async (request: FactsRequest, signal: AbortSignal): Promise<CredentialLookup | undefined> => {
+    const lookup = await readLookup(request, signal);
+    if (built.size >= MAX_BUILT) built.clear();
+    built.set(keyOf(request), { lookup, readAt: Date.now() });
+    return lookup;
+  };
+  const peek = (request: FactsRequest): { lookup: CredentialLookup | undefined } | undefined => {
+    const hit = built.get(keyOf(request));
+    return hit !== undefined && Date.now() - hit.readAt < ttlMs ? hit : undefined;
+  };
+  return Object.assign(read, { peek });
+
+  async function readLookup({ namespace, serviceAccount, imagePullSecrets }: FactsRequest, signal: AbortSignal): Promise<CredentialLookup | undefined> {
     const account = await tryRead(`serviceaccount ${namespace}/${serviceAccount}`, () => api.readNamespacedServiceAccount({ namespace, name: serviceAccount }), signal);
     const names = [...new Set([...imagePullSecrets, ...(account?.imagePullSecrets ?? []).map((s) => s.name ?? '')])].filter(Boolean);
     if (names.length === 0) return undefined;
@@ -49,5 +67,8 @@ export function kubePullSecrets(kubeConfig: KubeConfig, options: KubePullSecrets
       found.map((s) => ({ type: s.type, data: s.data, name: `${namespace}/${s.metadata?.name ?? ''}` })),
       options.onSkipped,
     );
-  };
+  }
 }
+
+/** Pull-credential lookups kept for the warm path (one per namespace, service account and secret list seen). */
+const MAX_BUILT = 10_000;

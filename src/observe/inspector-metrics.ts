@@ -26,8 +26,8 @@ export function measuredInspector(inspector: CachingImageInspector, metrics: Met
   metrics.beforeRender(syncCache);
 
   return {
-    known(reference) {
-      const facts = inspector.known(reference);
+    known(reference, credentials) {
+      const facts = inspector.known(reference, credentials);
       if (facts !== undefined) knownAnswers++;
       return facts;
     },

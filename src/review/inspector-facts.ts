@@ -4,7 +4,11 @@ import type { FactsResult } from '../rules/types.js';
 import type { FactsRequest, FactsSource } from './facts-source.js';
 
 /** The registry credentials a pod's image pull would use (its pull secrets and its service account's). */
-export type PullCredentials = (request: FactsRequest, signal: AbortSignal) => Promise<CredentialLookup | undefined>;
+export interface PullCredentials {
+  (request: FactsRequest, signal: AbortSignal): Promise<CredentialLookup | undefined>;
+  /** The same answer when it is in memory now (read recently), else undefined: the warm path needs no promise. */
+  readonly peek?: (request: FactsRequest) => { readonly lookup: CredentialLookup | undefined } | undefined;
+}
 
 /**
  * Facts from the image inspector within the admission deadline. Failures never throw into the review: they become
@@ -31,8 +35,10 @@ export function inspectorFacts(inspector: ImageInspector, pullCredentials?: Pull
   }
 
   return (request, signal, deadline) => {
-    // Facts known by digest serve any pod without a registry call, whatever its pull secrets (docs/image-inspection.md, "Caching").
-    const known = inspector.known?.(request.image);
+    // Facts known by digest serve any pod without a registry call, whatever its pull secrets (docs/image-inspection.md,
+    // "Caching"); a tag's only with this pod's own credentials, when they are known without waiting.
+    const credentials = pullCredentials === undefined ? { lookup: undefined } : pullCredentials.peek?.(request);
+    const known = credentials !== undefined ? inspector.known?.(request.image, credentials.lookup) : request.image.includes('@') ? inspector.known?.(request.image) : undefined;
     if (known !== undefined) return { kind: 'known', facts: known };
     // The credentials are a function of these: the same key, the same registry access.
     const key = [request.image, request.namespace, request.serviceAccount, ...request.imagePullSecrets].join('\0');

@@ -138,6 +138,17 @@ describe('tag resolutions are scoped by credentials', () => {
   });
   after(async () => privateRegistry?.stop());
 
+  it('a fresh tag is answered from memory (no promise) only with the credentials it was resolved with', async () => {
+    const user = privateRegistry.credentials;
+    assert.ok(user !== undefined);
+    const inspector = createImageInspector({ tagTtlMs: 60_000 });
+    assert.equal(inspector.known(privateImage, () => user), undefined, 'nothing known before the first inspection');
+    const facts = await inspector.inspect(privateImage, { signal: AbortSignal.timeout(10_000), credentials: () => user });
+    assert.equal(inspector.known(privateImage, () => user)?.digest, facts.digest);
+    assert.equal(inspector.known(privateImage), undefined, 'anonymous: another access, not answered from memory');
+    assert.equal(inspector.known(privateImage, () => ({ username: 'someone', password: 'else' })), undefined);
+  });
+
   it('a pod with the pull secret resolves; a pod without it is refused within the TTL all the same', async () => {
     const user = privateRegistry.credentials;
     assert.ok(user !== undefined);

@@ -24,6 +24,7 @@ function harness(options: { ttlMs?: number } = {}) {
   };
   return {
     resolve: (key = 'reg.example/app|anonymous:1') => cache.resolve(key, 'reg.example', resolver, never),
+    peek: (key = 'reg.example/app|anonymous:1') => cache.peek(key),
     answer: (digest: string) => answers.push(() => Promise.resolve({ digest })),
     fail: (error: RegistryError) => answers.push(() => Promise.reject(error)),
     advance: (ms: number) => (now += ms),
@@ -64,6 +65,16 @@ describe('tag cache: a resolved tag serves for its TTL, keyed by access', () => 
     h.advance(TTL * 0.5);
     assert.deepEqual(await h.resolve(), { digest: 'sha256:b' }, 'the refresh landed');
     assert.deepEqual(h.results, ['miss', 'hit', 'hit']);
+  });
+
+  it('peek answers a fresh resolution synchronously, and nothing once a refresh is due or an outage is known', async () => {
+    const h = harness();
+    assert.equal(h.peek(), undefined);
+    h.answer('sha256:a');
+    await h.resolve();
+    assert.equal(h.peek(), 'sha256:a');
+    h.advance(TTL * 0.85);
+    assert.equal(h.peek(), undefined, 'a refresh is due: resolve() starts it');
   });
 
   it('an expired tag is asked again (refresh)', async () => {

@@ -111,6 +111,18 @@ export class TagCache {
     }
   }
 
+  /**
+   * The digest for `key` when memory may answer without any registry work now: resolved, within the part of its TTL
+   * before the background refresh, and no outage known. Anything else (a miss, a refresh due, an outage) is
+   * `resolve`'s to answer, asynchronously.
+   */
+  peek(key: string): string | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined || entry.failing !== undefined || this.now() - entry.resolvedAt >= this.options.ttlMs * REFRESH_AHEAD) return undefined;
+    this.options.onResult?.('hit');
+    return entry.digest;
+  }
+
   get size(): number {
     return this.entries.size;
   }

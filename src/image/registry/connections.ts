@@ -3,7 +3,7 @@
  * with the extra CA and the egress policy's name resolution), and the error code a failed fetch carries.
  */
 import { rootCertificates } from 'node:tls';
-import { splitHost, type ConnectionKind, type EgressPolicy, type LookupFunction } from './egress.js';
+import { onRegistryHost, type ConnectionKind, type EgressPolicy, type LookupFunction } from './egress.js';
 import { RegistryError } from './errors.js';
 
 /** Fetch init (a dispatcher) per kind of connection: admin-named hosts, registries, the hosts they send us to. */
@@ -15,7 +15,7 @@ export type Dispatchers = Readonly<Record<ConnectionKind, RequestInit>>;
  */
 export function connectionKind(egress: EgressPolicy, url: URL, registryHost: string): ConnectionKind {
   if (egress.trusts(url.host)) return 'trusted';
-  return splitHost(registryHost.toLowerCase()).hostname === url.hostname.replace(/^\[|\]$/g, '').toLowerCase() ? 'registry' : 'external';
+  return onRegistryHost(url, registryHost) ? 'registry' : 'external';
 }
 
 /**

@@ -130,6 +130,11 @@ export function splitHost(hostWithPort: string): { hostname: string; port: strin
   return { hostname: hostWithPort.slice(0, colon), port: hostWithPort.slice(colon + 1) };
 }
 
+/** Whether `url` is on the registry's own host name (any port): a redirect or realm there is the registry's own. */
+export function onRegistryHost(url: URL, registryHost: string): boolean {
+  return splitHost(registryHost.toLowerCase()).hostname === url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+}
+
 export function isLoopbackAddress(hostname: string): boolean {
   return hostname === 'localhost' || classifyAddress(hostname) === 'loopback';
 }
@@ -167,8 +172,7 @@ export function createEgressPolicy(options: EgressOptions, baseLookup: LookupFun
   const refuse = (what: string): EgressError => new EgressError(`refusing to connect to ${what}`);
 
   function classesFor(purpose: EgressPurpose, url: URL, registryHost: string): ReadonlySet<AddressClass> {
-    const sameHost = splitHost(registryHost.toLowerCase()).hostname === url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-    return allowedClasses(sameHost ? 'registry' : purpose, allowPrivate);
+    return allowedClasses(onRegistryHost(url, registryHost) ? 'registry' : purpose, allowPrivate);
   }
 
   function lookupFor(kind: ConnectionKind): LookupFunction | undefined {
