@@ -107,20 +107,23 @@ describe('image inspector against a real registry', () => {
     assert.equal(registry.proxy.count(), 0);
   });
 
-  it('known(): the complete facts of a pinned reference once inspected, from memory; never a tag, never an early-stopped scan', async () => {
+  it('known(): the complete facts of a pinned reference once inspected, from memory; a tag only while fresh; never an early-stopped scan', async () => {
     const inspector = createImageInspector();
     const img = image('multiarch:latest');
     assert.equal(inspector.known(img.pinned), undefined);
     const facts = await inspector.inspect(img.pinned, { signal: minute() });
     registry.proxy.reset();
     assert.equal(inspector.known(img.pinned), facts);
-    await inspector.inspect(img.ref, { signal: minute() });
-    assert.equal(inspector.known(img.ref), undefined, 'a tag moves: it is resolved on every admission');
+    const tagged = await inspector.inspect(img.ref, { signal: minute() });
+    assert.equal(inspector.known(img.ref), tagged, 'a tag within its TTL, with the access it was resolved with');
+    const untimed = createImageInspector({ tagTtlMs: 0 });
+    await untimed.inspect(img.ref, { signal: minute() });
+    assert.equal(untimed.known(img.ref), undefined, 'with --tag-ttl 0 a tag is resolved on every admission');
     const shell = image('shell-and-tmp:latest');
     const early = await inspector.inspect(shell.pinned, { signal: minute(), earlyStop: true });
     assert.equal(early.platforms[0]?.scan.stoppedEarly, true);
     assert.equal(inspector.known(shell.pinned), undefined, 'an early-stopped scan is not the whole image');
-    assert.equal(registry.proxy.count({ method: 'HEAD' }), 1);
+    assert.equal(registry.proxy.count({ method: 'HEAD' }), 2, 'one per inspector: the tag cache is per inspector');
   });
 
   it('a second inspect of a tag whose digest is known costs nothing within the tag TTL', async () => {
