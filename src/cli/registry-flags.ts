@@ -1,5 +1,5 @@
 import { loadDockerConfigLookup } from '../image/registry/credentials.js';
-import { hostMatcher } from '../image/registry/egress.js';
+import { adminHostMatcher } from '../image/registry/egress.js';
 import type { ImageInspectorOptions } from '../image/inspector.js';
 import { parseGoDuration } from '../server/deadline.js';
 import { UsageError } from './io.js';
@@ -67,7 +67,7 @@ export async function registryOptions(
   signal: AbortSignal,
 ): Promise<Pick<ImageInspectorOptions, 'mirrors' | 'insecureRegistries' | 'credentials' | 'limits' | 'tagTtlMs' | 'tagMaxStaleMs'>> {
   try {
-    hostMatcher(values['insecure-registry']);
+    adminHostMatcher(values['insecure-registry']);
   } catch (err) {
     throw new UsageError(`--insecure-registry: ${err instanceof Error ? err.message : String(err)}`);
   }

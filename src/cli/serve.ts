@@ -126,6 +126,8 @@ export async function startServe(args: readonly string[], io: CommandIo): Promis
   const tlsReloadMs = durationFlag('--tls-reload-interval', values['tls-reload-interval'], 1);
   const caBundleIntervalMs = durationFlag('--ca-bundle-interval', values['ca-bundle-interval'], 1);
   const shutdownDelayMs = durationFlag('--shutdown-delay', values['shutdown-delay'], 0);
+  const maxImages = positiveInteger('--max-images-per-review', values['max-images-per-review'], 1024);
+  const maxRegistryRequests = positiveInteger('--max-registry-requests', values['max-registry-requests'], 1024);
 
   const logger = pino({ level: values['log-level'], base: { service: 'distroless-guard' } }, io.stdout);
   const metrics = createMetrics();
@@ -177,7 +179,7 @@ export async function startServe(args: readonly string[], io: CommandIo): Promis
     : inspectorFacts(
         measuredInspector(
           createImageInspector({
-            ...(await serveRegistryOptions(values, io)),
+            ...(await serveRegistryOptions(values, maxRegistryRequests, io)),
             ...(values['image-cache-dir'] ? { cacheDir: resolve(io.cwd, values['image-cache-dir']) } : {}),
             earlyStop: false,
             onTagResolution: (result) => metrics.tagResolutions.inc({ result }),
@@ -187,7 +189,6 @@ export async function startServe(args: readonly string[], io: CommandIo): Promis
         ),
         kubeConfig ? kubePullSecrets(kubeConfig, { onError: onKubeError, onSkipped: (secret, reason) => logger.warn({ secret, reason }, 'pull secret skipped') }) : undefined,
       );
-  const maxImages = positiveInteger('--max-images-per-review', values['max-images-per-review'], 1024);
   const app = createApp({ review: { policies: () => policies.current(), namespaces, facts, maxImages }, logger, readiness, metrics, requireClientCertificate: clientCaPem !== undefined });
   const running = await startHttpsServer(app, pair, { port, host: values.host }, { clientCaPem });
   const tlsLog = logger.child({ component: 'tls' });
@@ -297,7 +298,8 @@ function startCaBundle(
  * credentials only with --fallback-credentials (they would otherwise serve every pod that names a registry).
  */
 async function serveRegistryOptions(
-  values: Parameters<typeof registryOptions>[0] & { readonly 'allow-private-redirects': boolean; readonly 'fallback-credentials': boolean; readonly 'max-registry-requests': string },
+  values: Parameters<typeof registryOptions>[0] & { readonly 'allow-private-redirects': boolean; readonly 'fallback-credentials': boolean },
+  maxRegistryRequests: number,
   io: CommandIo,
 ): Promise<Partial<ImageInspectorOptions>> {
   const shared = await registryOptions(values, io.env, AbortSignal.timeout(10_000));
@@ -306,7 +308,7 @@ async function serveRegistryOptions(
     credentials: values['fallback-credentials'] ? shared.credentials : undefined,
     egress: 'guarded',
     allowPrivateRedirects: values['allow-private-redirects'],
-    maxRegistryRequests: positiveInteger('--max-registry-requests', values['max-registry-requests'], 1024),
+    maxRegistryRequests,
     ...(io.lookup !== undefined ? { lookup: io.lookup } : {}),
   };
 }

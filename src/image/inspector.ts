@@ -180,10 +180,11 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Cachi
    * platforms (the same answer `run` gives from the digest cache, without awaiting anything).
    */
   const knownFacts = new LruCache<ImageFacts>({ maxEntries: KNOWN_REFERENCES, maxBytes: KNOWN_REFERENCES });
-  /** Complete facts of tag references, by reference and the digest it resolved to (answered while the tag is fresh). */
-  const knownTagFacts = new LruCache<ImageFacts>({ maxEntries: KNOWN_REFERENCES, maxBytes: KNOWN_REFERENCES });
-  /** Parsed tag references, for the memory answer (parsing on every admission would cost more than the answer). */
-  const parsedTags = new LruCache<ImageReference>({ maxEntries: KNOWN_REFERENCES, maxBytes: KNOWN_REFERENCES });
+  /**
+   * Complete facts of tag references, with the parsed reference (parsing on every admission would cost more than the
+   * answer): answered while the tag cache still holds the digest they were made for.
+   */
+  const knownTags = new LruCache<{ readonly ref: ImageReference; readonly facts: ImageFacts }>({ maxEntries: KNOWN_REFERENCES, maxBytes: KNOWN_REFERENCES });
   const tagKey = (ref: ImageReference, ctx: Pick<CallContext, 'credentials'>): string => `${client.access(ref, { signal: NEVER, ...ctx })}:${ref.tag ?? ''}`;
   let knownHits = 0;
 
@@ -399,10 +400,7 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Cachi
         const facts = await abortable(run(ref, reference, ctx, callOptions.earlyStop ?? earlyStopDefault, progress), signal);
         const complete = facts.platforms.every((p) => !p.scan.stoppedEarly);
         if (complete && ref.digest !== undefined) knownFacts.set(reference, facts, 1);
-        if (complete && ref.digest === undefined && facts.staleTag === undefined) {
-          knownTagFacts.set(`${reference}|${facts.digest}`, facts, 1);
-          parsedTags.set(reference, ref, 1);
-        }
+        if (complete && ref.digest === undefined && facts.staleTag === undefined) knownTags.set(reference, { ref, facts }, 1);
         logger.debug({ image: reference, digest: facts.digest, ms: Date.now() - started }, 'image inspected');
         return facts;
       } catch (err) {
@@ -418,13 +416,8 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Cachi
     },
 
     known(reference, credentials) {
-      const ref = parsedTags.get(reference);
-      let facts: ImageFacts | undefined;
-      if (ref === undefined) facts = knownFacts.get(reference);
-      else {
-        const digest = tags.peek(tagKey(ref, { credentials }));
-        facts = digest === undefined ? undefined : knownTagFacts.get(`${reference}|${digest}`);
-      }
+      const tag = knownTags.get(reference);
+      const facts = tag === undefined ? knownFacts.get(reference) : tags.peek(tagKey(tag.ref, { credentials })) === tag.facts.digest ? tag.facts : undefined;
       if (facts !== undefined) knownHits++;
       return facts;
     },

@@ -203,8 +203,13 @@ function basicHeader(cred: RegistryCredential): string {
 /** A stable, non-reversible identity for cache keys; never the credential itself. */
 export function fingerprint(cred: RegistryCredential | undefined): string {
   if (cred === undefined) return 'anonymous';
-  return createHash('sha256').update(cred.username).update('\0').update(cred.password).digest('hex').slice(0, 32);
+  // Asked for every request and every cache key of an inspection: a credential object keeps its one hash.
+  let known = fingerprints.get(cred);
+  if (known === undefined) fingerprints.set(cred, (known = createHash('sha256').update(cred.username).update('\0').update(cred.password).digest('hex').slice(0, 32)));
+  return known;
 }
+
+const fingerprints = new WeakMap<RegistryCredential, string>();
 
 async function readSmall(response: Response, signal: AbortSignal, target: AuthTarget, what: string): Promise<string> {
   const bytes = await readCapped(response, MAX_TOKEN_RESPONSE_BYTES, signal, target.registry, what);

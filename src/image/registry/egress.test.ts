@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { LookupAddress } from 'node:dns';
 import { describe, it } from 'node:test';
-import { classifyAddress, createEgressPolicy, type ConnectionKind, EgressError, hostMatcher, splitHost, type AddressClass, type EgressPurpose, type LookupFunction } from './egress.js';
+import { classifyAddress, createEgressPolicy, type ConnectionKind, EgressError, adminHostMatcher, splitHost, type AddressClass, type EgressPurpose, type LookupFunction } from './egress.js';
 
 describe('address classes', () => {
   const cases: Array<[string, AddressClass]> = [
@@ -40,7 +40,7 @@ describe('host:port splitting, without a regex', () => {
 });
 
 describe('admin-named hosts', () => {
-  const trusted = hostMatcher(['registry.lan:5000', 'mirror.corp', '127.0.0.0/8', 'fd00::/8']);
+  const trusted = adminHostMatcher(['registry.lan:5000', 'mirror.corp', '127.0.0.0/8', 'fd00::/8']);
   const cases: Array<[string, string, boolean]> = [
     ['an exact host:port', 'registry.lan:5000', true],
     ['the same host on another port', 'registry.lan:5001', false],
@@ -51,7 +51,7 @@ describe('admin-named hosts', () => {
     ['an address outside every range', '10.1.1.1:5000', false],
   ];
   for (const [name, host, want] of cases) it(`${name}: ${host} → ${want}`, () => assert.equal(trusted(host), want));
-  it('refuses a malformed range', () => assert.throws(() => hostMatcher(['10.0.0.0/40']), EgressError));
+  it('refuses a malformed range', () => assert.throws(() => adminHostMatcher(['10.0.0.0/40']), EgressError));
 });
 
 describe('what a URL may reach', () => {

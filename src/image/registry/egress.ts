@@ -89,7 +89,7 @@ export class EgressError extends Error {
 }
 
 /** Matches admin-named hosts: exact host[:port], a host name at any port, or an IP literal inside a CIDR. */
-export function hostMatcher(entries: readonly string[]): (hostWithPort: string) => boolean {
+export function adminHostMatcher(entries: readonly string[]): (hostWithPort: string) => boolean {
   const names = new Set<string>();
   const ranges = new BlockList();
   let hasRanges = false;
@@ -162,8 +162,8 @@ export interface EgressPolicy {
 export type ConnectionKind = 'trusted' | 'registry' | 'external';
 
 export function createEgressPolicy(options: EgressOptions, baseLookup: LookupFunction = systemLookup as LookupFunction): EgressPolicy {
-  const trusted = hostMatcher([...(options.trusted ?? []), ...(options.plainHttp ?? [])]);
-  const insecure = hostMatcher(options.plainHttp ?? []);
+  const trusted = adminHostMatcher([...(options.trusted ?? []), ...(options.plainHttp ?? [])]);
+  const insecure = adminHostMatcher(options.plainHttp ?? []);
   const allowPrivate = options.allowPrivateRedirects ?? false;
   const guarded = options.mode === 'guarded';
 
