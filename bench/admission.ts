@@ -44,7 +44,9 @@
  * environment, of a second guard and a second floor that join the throughput and latency rounds as validate-b,
  * mutate-b and floor-b (and the tag-referenced Pod's runs as tagged-b, alternating with the unchanged guard's),
  * reported for information beside the verdicts: this machine's speed drifts by up to 2x within minutes, so a runtime
- * setting is only judged against the unchanged pair in the same rounds).
+ * setting is only judged against the unchanged pair in the same rounds),
+ * BENCH_VARIANT_ROOT (diagnostics: another checkout of the project, e.g. a git worktree with a change; its guard,
+ * compiled there, is the second guard: code measured with and without in the same rounds).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -93,7 +95,8 @@ const VARIANT_ENV: Readonly<Record<string, string>> = Object.fromEntries(
     .filter(([, at]) => at > 0)
     .map(([kv, at]) => [kv.slice(0, at), kv.slice(at + 1)]),
 );
-const VARIANT = VARIANT_FLAGS.length > 0 || Object.keys(VARIANT_ENV).length > 0;
+const VARIANT_ROOT = process.env['BENCH_VARIANT_ROOT'];
+const VARIANT = VARIANT_FLAGS.length > 0 || Object.keys(VARIANT_ENV).length > 0 || VARIANT_ROOT !== undefined;
 /** Diagnostics only: production's level is info (a plain allow is logged at debug, the rest at info). */
 const LOG_LEVEL = process.env['BENCH_GUARD_LOG_LEVEL'] ?? 'info';
 const CALIBRATE_US = (process.env['BENCH_CALIBRATE'] ?? '').split(',').map(Number).filter((n) => n > 0);
@@ -142,7 +145,8 @@ interface Server {
 function startServer(name: string, args: readonly string[], portPattern: RegExp, env: Readonly<Record<string, string>> = {}, variant = false): Promise<Server> {
   const extra = [...(name === 'guard' ? GUARD_FLAGS : FLOOR_FLAGS), ...(variant ? VARIANT_FLAGS : [])];
   const [entry, ...rest] = args;
-  const script = FROM_SOURCES || entry === undefined ? ['--import', 'tsx', ...args] : [join(BUILD_DIR, entry.replace(/\.ts$/, '.js')), ...rest];
+  const build = variant && VARIANT_ROOT !== undefined && name === 'guard' ? variantBuildDir(VARIANT_ROOT) : BUILD_DIR;
+  const script = FROM_SOURCES || entry === undefined ? ['--import', 'tsx', ...args] : [join(build, entry.replace(/\.ts$/, '.js')), ...rest];
   const [command, argv] = pinned(SERVER_CORE, process.execPath, [...RUNTIME_NODE_FLAGS, ...extra, ...script]);
   const child = spawn(command, argv, { cwd: ROOT, env: { ...process.env, ...RUNTIME_ENV, ...env, ...(variant ? VARIANT_ENV : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
   trackChild(child);
@@ -182,6 +186,11 @@ function startServer(name: string, args: readonly string[], portPattern: RegExp,
     child.stderr?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before listening: ${output}`)));
   });
+}
+
+/** Where the variant checkout's servers are compiled (inside it, so that its packages resolve). */
+function variantBuildDir(root: string): string {
+  return join(root, '.cache', 'bench-build');
 }
 
 /** user + system CPU seconds of a process so far (/proc/PID/stat). */
@@ -370,7 +379,7 @@ interface Bodies {
 async function guardArgs(work: string, certs: { certPath: string; keyPath: string }): Promise<string[]> {
   const policy = join(work, 'policy.yaml');
   writeFileSync(policy, BENCH_POLICY_YAML);
-  return ['src/cli/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--tls-cert', certs.certPath, '--tls-key', certs.keyPath, '--policy', policy, '--log-level', LOG_LEVEL, '--shutdown-delay', '0s', '--insecure-registry', '127.0.0.0/8'];
+  return ['src/cli/main.ts', 'serve', '--port', '0', '--metrics-port', '0', '--host', '127.0.0.1', '--tls-cert', certs.certPath, '--tls-key', certs.keyPath, '--policy', policy, '--log-level', LOG_LEVEL, '--shutdown-delay', '0s', '--insecure-registry', '127.0.0.0/8'];
 }
 
 async function warmAndCheck(guard: Server, agent: Agent, images: Images): Promise<void> {
@@ -419,6 +428,7 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
             { key: 'floor-b', server: variant.floor, path: '/validate', body: bodies.validate },
             { key: 'validate-b', server: variant.guard, path: '/validate?timeout=10s', body: bodies.validate },
             { key: 'mutate-b', server: variant.guard, path: '/mutate?timeout=10s', body: bodies.mutate },
+            { key: 'tagged-b', server: variant.guard, path: '/validate?timeout=10s', body: bodies.taggedValidate },
           ]
         : []),
     ].filter((t) => !SKIP.has(t.key.replace(/-b$/, '')));
@@ -431,7 +441,7 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
         if (target === undefined) continue;
         registry.proxy.reset();
         // The tagged Pod's registry is far away (every request REGISTRY_DELAY_MS late): what the tag cache hides.
-        const far = target.key === 'tagged';
+        const far = target.key === 'tagged' || target.key === 'tagged-b';
         if (far) registry.proxy.setFault(() => ({ delayMs: REGISTRY_DELAY_MS }));
         const r = await wrk(target.server, target.path, target.body, work).finally(() => far && registry.proxy.setFault(undefined));
         expect(r.non2xx === 0 && r.socketErrors === 0, `${target.key}: ${r.non2xx} non-2xx, ${r.socketErrors} socket errors`);
@@ -462,10 +472,14 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
     }
 
     if (variant) {
-      log(`  (variant) node flags [${VARIANT_FLAGS.join(' ')}], environment [${Object.entries(VARIANT_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}], for both of the second pair:`);
-      for (const key of ['floor', 'validate', 'mutate'].filter((k) => results.has(`${k}-b`))) {
+      log(`  (variant) node flags [${VARIANT_FLAGS.join(' ')}], environment [${Object.entries(VARIANT_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}], guard from ${VARIANT_ROOT ?? 'this checkout'}, for both of the second pair:`);
+      for (const key of ['floor', 'validate', 'mutate', 'tagged'].filter((k) => results.has(`${k}-b`))) {
         const vsFloor = key === 'floor' ? '' : `, ${x(perRound(`${key}-b`, 'floor-b'))} of its floor (median of per-round ratios)`;
         log(`    ${key}-b: ${rpsText(med(`${key}-b`))}${vsFloor}; ${x(perRound(`${key}-b`, key))} of ${key} without the variant`);
+      }
+      if (results.has('tagged-b') && results.has('validate-b')) log(`    tagged-b: ${x(perRound('tagged-b', 'validate-b'))} of validate-b (by digest), against ${x(perRound('tagged', 'validate'))} without the variant`);
+      for (const key of ['validate', 'mutate'].filter((k) => results.has(`${k}-b`))) {
+        log(`    ${key}-b usual-way ratio ${x(perRound(`${key}-b`, 'textbook'))}, against ${x(perRound(key, 'textbook'))} without the variant`);
       }
     }
     for (const { us } of calibration) {
@@ -486,6 +500,16 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
       const p99 = median(runs.map((r) => r.p99Ms ?? Number.NaN));
       log(`  /validate by tag, ${TAGGED_CONNECTIONS} connections, registry ${REGISTRY_DELAY_MS} ms away: ${runs.map((r) => `${rpsText(r.rps)} p99 ${fmtMs(r.p99Ms ?? Number.NaN)} ms`).join('; ')}; ${registry.proxy.count({ method: 'HEAD' })} registry HEADs (background refreshes)`);
       verdicts.push({ target: `1. p99 /validate by tag at ${TAGGED_CONNECTIONS} connections, registry ${REGISTRY_DELAY_MS} ms away`, measured: `p99 ${fmtMs(p99)} ms`, goal: `p99 <= ${TAGGED_P99_MS} ms`, pass: p99 <= TAGGED_P99_MS });
+      if (variant) {
+        registry.proxy.setFault(() => ({ delayMs: REGISTRY_DELAY_MS }));
+        try {
+          const b: WrkResult[] = [];
+          for (let round = 0; round < Math.min(ROUNDS, 2); round++) b.push(await wrk(variant.guard, '/validate?timeout=10s', bodies.taggedValidate, work, DURATION_S, TAGGED_CONNECTIONS));
+          log(`    (variant) by tag, ${TAGGED_CONNECTIONS} connections: ${b.map((r) => `${rpsText(r.rps)} p99 ${fmtMs(r.p99Ms ?? Number.NaN)} ms`).join('; ')}`);
+        } finally {
+          registry.proxy.setFault(undefined);
+        }
+      }
     }
 
     // Latency at a fixed offered load.
@@ -501,6 +525,9 @@ async function throughputAndLatency(registry: TestRegistry, images: Images, work
       }
     }
     const floorP99 = median((latency.get('floor') ?? []).map((r) => r.latencyMs.p99));
+    for (const key of ['validate-b', 'mutate-b'].filter((k) => latency.has(k))) {
+      log(`    (variant) ${key} p99 at ${RATE} req/s: ${fmtMs(median((latency.get(key) ?? []).map((r) => r.latencyMs.p99)))} ms`);
+    }
     for (const key of ['validate', 'mutate'].filter((k) => latency.has(k))) {
       const runs = latency.get(key) ?? [];
       const p50 = median(runs.map((r) => r.latencyMs.p50));
@@ -686,8 +713,12 @@ async function outage(registry: TestRegistry, images: Images, work: string, cert
 
 ensureTools(['docker-registry', 'htpasswd'], ['wrk'], log);
 if (!FROM_SOURCES) {
-  rmSync(BUILD_DIR, { recursive: true, force: true });
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--noEmit', 'false', '--outDir', BUILD_DIR], { cwd: ROOT, stdio: 'inherit' });
+  const compile = (root: string, outDir: string): void => {
+    rmSync(outDir, { recursive: true, force: true });
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--noEmit', 'false', '--outDir', outDir], { cwd: root, stdio: 'inherit' });
+  };
+  compile(ROOT, BUILD_DIR);
+  if (VARIANT_ROOT !== undefined) compile(VARIANT_ROOT, variantBuildDir(VARIANT_ROOT));
 }
 await runBenchmark('dg-bench-admission-', verdicts, log, async (work, registry) => {
   log(`distroless-guard admission benchmark — node ${process.version}, ${availableParallelism()} cores, rounds ${ROUNDS}, wrk ${DURATION_S} s per run, registry ${registry.host} (through the counting proxy)`);

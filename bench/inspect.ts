@@ -6,7 +6,8 @@
  *
  * Environment: BENCH_REPS (default 7, the repetitions of the slow measurements; fast ones run 3-5× as often),
  * BENCH_RSS_RUNS (default 5), BENCH_BREAKDOWN=0 to skip the target-1 cost breakdown, BENCH_RSS_DIAG=0 to skip the
- * target-5 diagnostic runs (the child without the guard's runtime node flags; reported, never used for the verdict).
+ * target-5 diagnostic runs (the child without forced collections: the guard's runtime flags but --expose-gc;
+ * reported, never used for the verdict), BENCH_TARGETS (comma list of 1-5, default all).
  *
  * Timed runs talk to the registry directly; request counts come from separate runs through the counting proxy
  * (it runs on this process's event loop and would otherwise take CPU from the inspector being timed).
@@ -37,9 +38,11 @@ const RSS_RUNS = Math.max(1, Number(process.env['BENCH_RSS_RUNS'] ?? 5));
 const BREAKDOWN = process.env['BENCH_BREAKDOWN'] !== '0';
 const RSS_LIMIT_BYTES = 150e6;
 const BIG_CHUNK = 128 * 1024;
-/** Diagnostic only (not how the guard runs): the child under V8's default young generation. */
-const RSS_DIAG_FLAGS: readonly string[] = [];
+/** The same child without forced collections (the guard's flags but --expose-gc): what force-minor-gc.ts buys. */
+const RSS_DIAG_FLAGS: readonly string[] = RUNTIME_NODE_FLAGS.filter((flag) => flag !== '--expose-gc');
 const RSS_DIAG = process.env['BENCH_RSS_DIAG'] !== '0';
+/** Which targets run (comma list of 1-5; default all). */
+const TARGETS = new Set((process.env['BENCH_TARGETS'] ?? '1,2,3,4,5').split(',').map((t) => t.trim()));
 
 const log = (line = ''): void => console.log(line);
 const signal = (): AbortSignal => AbortSignal.timeout(180_000);
@@ -428,11 +431,11 @@ async function target5(host: string, images: BenchImages): Promise<void> {
     pass: worst < RSS_LIMIT_BYTES,
   });
   if (!RSS_DIAG) return;
-  // Without the runtime flags, most of the growth is garbage ArrayBuffers (stream chunks) that V8 frees only at its
-  // next GC. Shown for the analysis; the verdict above uses the guard's own command.
-  log(`  diagnostic, without the guard's runtime flags and environment: node ${RSS_DIAG_FLAGS.join(' ')} --import tsx bench/rss-child.ts …`);
+  // Without forced collections, most of the growth is garbage ArrayBuffers (stream chunks) that V8 frees only at its
+  // next young-generation GC. Shown to weigh force-minor-gc.ts; the verdict above uses the guard's own command.
+  log(`  diagnostic, without forced collections: ${Object.entries(RUNTIME_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} node ${RSS_DIAG_FLAGS.join(' ')} --import tsx bench/rss-child.ts …`);
   const diag: number[] = [];
-  for (let i = 0; i < 2; i++) diag.push((await runChild(`diag ${i + 1}`, RSS_DIAG_FLAGS, {})).peakRssKiB * 1024);
+  for (let i = 0; i < 3; i++) diag.push((await runChild(`diag ${i + 1}`, RSS_DIAG_FLAGS, RUNTIME_ENV)).peakRssKiB * 1024);
   log(`  diagnostic peak RSS max ${(Math.max(...diag) / 1e6).toFixed(1)} MB (${(Math.max(...diag) / MIB).toFixed(1)} MiB)`);
 }
 
@@ -446,8 +449,8 @@ await runBenchmark('dg-bench-', verdicts, log, async (work, registry) => {
   const images = await buildBenchImages(registry.directHost, { log });
   log(`  built and pushed in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  await target1(registry.directHost, images);
-  await target2(registry.directHost, images, work, registry);
-  await target3and4(registry.directHost, images, registry);
-  await target5(registry.directHost, images);
+  if (TARGETS.has('1')) await target1(registry.directHost, images);
+  if (TARGETS.has('2')) await target2(registry.directHost, images, work, registry);
+  if (TARGETS.has('3') || TARGETS.has('4')) await target3and4(registry.directHost, images, registry);
+  if (TARGETS.has('5')) await target5(registry.directHost, images);
 });

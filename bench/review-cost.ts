@@ -20,8 +20,7 @@ import { RUNTIME_ENV, RUNTIME_NODE_FLAGS } from '../src/cli/runtime-flags.js';
 import { PolicyStore } from '../src/policy/store.js';
 import type { FactsSource } from '../src/review/facts-source.js';
 import { staticNamespaces } from '../src/review/namespace-directory.js';
-import { mutate, validate, type ReviewResult } from '../src/review/review.js';
-import { isPromise, type MaybePromise } from '../src/shared/maybe-promise.js';
+import { mutate, validate } from '../src/review/review.js';
 import { imageFacts } from '../test/support/reviews.js';
 import { BENCH_POLICY_YAML, podReview } from './admission-pod.js';
 import { median } from './measure.js';
@@ -49,28 +48,23 @@ const policies = new PolicyStore({ guardNamespace: 'distroless-guard' });
 const loaded = policies.loadText(BENCH_POLICY_YAML, 'bench policy');
 if (!loaded.ok) throw new Error(`bench policy: ${loaded.error}`);
 const known = new Map(Object.values(images).map((image, i) => [image, { kind: 'known' as const, facts: imageFacts(image, 'abc'.charAt(i)) }]));
-const facts: FactsSource = (request) => known.get(request.image) ?? { kind: 'not-inspected' };
+const facts: FactsSource = async (request) => known.get(request.image) ?? { kind: 'not-inspected' };
 const deps = { policies: () => policies.current(), namespaces: staticNamespaces(), facts };
 const signal = new AbortController().signal;
 
-function settled(result: MaybePromise<ReviewResult>): ReviewResult {
-  if (isPromise(result)) throw new Error('a warm review waited: facts or namespaces are not in memory');
-  return result;
-}
-
 let sink = 0;
-const steps: Record<string, () => void> = {
+const steps: Record<string, () => Promise<void> | void> = {
   'JSON.parse (the floor)': () => {
     sink += (JSON.parse(body.toString('utf8')) as { kind: string }).kind.length;
   },
-  '/validate': () => {
-    sink += encodeAdmissionReview('u', settled(validate(decodeAdmissionReview(body), deps, signal)).verdict).length;
+  '/validate': async () => {
+    sink += encodeAdmissionReview('u', (await validate(decodeAdmissionReview(body), deps, signal)).verdict).length;
   },
-  '/mutate': () => {
-    sink += encodeAdmissionReview('u', settled(mutate(decodeAdmissionReview(body), deps, signal)).verdict).length;
+  '/mutate': async () => {
+    sink += encodeAdmissionReview('u', (await mutate(decodeAdmissionReview(body), deps, signal)).verdict).length;
   },
 };
-const mutated = settled(mutate(decodeAdmissionReview(body), deps, signal)).verdict;
+const mutated = (await mutate(decodeAdmissionReview(body), deps, signal)).verdict;
 if (!mutated.allowed || mutated.patch.length === 0) throw new Error('the bench pod was not admitted with a patch');
 
 const devNull = openSync('/dev/null', 'w');
@@ -92,13 +86,13 @@ const conditions: Condition[] = [
   ...SWEEPS_MIB.map((mib) => ({ name: `+ ${mib} MiB swept`, between: () => (writeSync(devNull, oneByte), sweep(mib)) })),
 ];
 
-/** Microseconds per step, the clock read around the step only. */
-function run(step: () => void, between: (() => void) | undefined): number {
+/** Microseconds per step (a review's promise awaited), the clock read around the step only. */
+async function run(step: () => Promise<void> | void, between: (() => void) | undefined): Promise<number> {
   let ms = 0;
   for (let i = 0; i < STEPS; i++) {
     between?.();
     const t0 = performance.now();
-    step();
+    await step();
     ms += performance.now() - t0;
   }
   return (ms / STEPS) * 1000;
@@ -109,7 +103,7 @@ for (let r = 0; r < RUNS; r++) {
   for (const [stepName, step] of Object.entries(steps)) {
     for (const condition of conditions) {
       const key = `${stepName}|${condition.name}`;
-      samples.set(key, [...(samples.get(key) ?? []), run(step, condition.between)]);
+      samples.set(key, [...(samples.get(key) ?? []), await run(step, condition.between)]);
     }
   }
 }

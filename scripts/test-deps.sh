@@ -1,12 +1,12 @@
 #!/bin/sh
 # Debian packages the tests use: the real OCI registry (docker-registry), real content for test images
 # (busybox-static; the rest comes from `apt-get download` in test/support/debian.ts), zstd, htpasswd -B for the
-# registry's basic auth (apache2-utils), and headless Chromium to render the audit's HTML report
-# (test/cli/audit-html.test.ts). Idempotent and quick when everything is present: it only asks apt when a command
-# is missing.
+# registry's basic auth (apache2-utils), headless Chromium to render the audit's HTML report
+# (test/cli/audit-html.test.ts), and zsh and fish to load the completion scripts (test/cli/completion.test.ts).
+# Idempotent and quick when everything is present: it only asks apt when a command is missing.
 set -eu
 need=""
-for pair in docker-registry:docker-registry busybox-static:busybox zstd:zstd apache2-utils:htpasswd chromium:chromium; do
+for pair in docker-registry:docker-registry busybox-static:busybox zstd:zstd apache2-utils:htpasswd chromium:chromium zsh:zsh fish:fish; do
   pkg=${pair%%:*}; bin=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || need="$need $pkg"
 done

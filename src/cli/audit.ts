@@ -4,84 +4,41 @@
  * every DryRun raised to Enforce, and reports the workloads that would be denied, grouped by namespace and owner.
  * Exit 0 once the audit is done (whatever it found), 1 when the cluster cannot be read, 2 for a usage error.
  */
-import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
-import { readClusterState, type ClusterState } from '../kube/cluster-state.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { readClusterState } from '../kube/cluster-state.js';
 import { replacePolicyReports } from '../kube/policy-report-writer.js';
+import { KubeConfigError, loadKubeConfig } from '../kube/kubeconfig.js';
 import { kubePullSecrets } from '../kube/pull-secrets.js';
 import { asEnforced } from '../policy/as-enforced.js';
 import { parsePolicies } from '../policy/load.js';
 import { PolicyStore } from '../policy/store.js';
 import { RULE_NAMES } from '../policy/types.js';
-import { syntheticCreate } from '../report/admission-request.js';
+import { auditPods } from '../report/audit-pods.js';
 import { auditReport, type AuditedPod, type AuditReport } from '../report/audit-report.js';
-import { reportFinding } from '../report/check-report.js';
-import { evaluateValidation } from '../report/evaluate.js';
-import { ownerIndex, workloadOf } from '../report/owners.js';
 import { policyReports } from '../report/render-policy-reports.js';
 import { renderAuditHtml } from '../report/render-audit-html.js';
 import { renderAuditTable } from '../report/render-audit-table.js';
-import { isRunning, ownedPod, podAdmissionObject } from '../report/running-pods.js';
 import type { ReviewDependencies } from '../review/review.js';
 import { staticNamespaces } from '../review/namespace-directory.js';
+import { portableYaml } from '../shared/portable-yaml.js';
 import { writeAtomically } from '../shared/write-atomically.js';
 import { EXIT, InputError, UsageError, type CommandIo } from './io.js';
 import { readPolicyText } from './policy-file.js';
-import { BATCH_INSPECTION_FLAGS, batchInspection, REGISTRY_FLAGS_USAGE } from './registry-flags.js';
+import { AUDIT_COMMAND, AUDIT_FORMATS } from './audit-command.js';
+import { parseFlags } from './flags.js';
+import { outputFormat } from './output-flag.js';
+import { batchInspection } from './registry-flags.js';
 import { reportFacts } from './report-facts.js';
 
-export const AUDIT_USAGE = `Usage: distroless-guard audit [--kubeconfig FILE] [--context NAME] [--format table|json|html] [-o FILE]
-                             [--write-reports] [--policy FILE] [--guard-namespace distroless-guard] [--offline]
-                             [--timeout 10m] [--concurrency 4] [--insecure-registry HOST]... [--mirror FROM=TO]...
-
-Lists the running pods of the cluster and judges them with the validating webhook's own rules against the
-installed DistrolessPolicies as if every DryRun were Enforce (Off stays Off): the workloads that an Enforce switch
-would deny, grouped by namespace and owner (a Deployment, not each of its pods; a CronJob, not each Job), with a
-summary line. Each image is judged by the digest the pod runs, and each distinct image inspected once.
-  --kubeconfig FILE         kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster)
-  --context NAME            kubeconfig context (default: the current one)
-  --format FORMAT           table (default), json (schemas/audit-report.schema.json) or html (a self-contained page)
-  -o, --output FILE         write the report to FILE instead of standard output
-  --write-reports           write the results as PolicyReport objects (wgpolicyk8s.io/v1alpha2), one per namespace,
-                            replacing those an earlier audit wrote (label app.kubernetes.io/managed-by=distroless-guard)
-  --policy FILE             judge by the DistrolessPolicy documents in FILE instead of the cluster's
-  --guard-namespace NS      the guard's own namespace, never judged (default distroless-guard)
-  --offline                 do not inspect images (rules that need image facts are not evaluated)
-  --timeout DURATION        give up on what is not known by then (default 10m)
-  --concurrency N           images inspected at once (default 4)
-${REGISTRY_FLAGS_USAGE}`;
-
-const FORMATS = ['table', 'json', 'html'] as const;
-type Format = (typeof FORMATS)[number];
+type Format = (typeof AUDIT_FORMATS)[number];
 
 export async function runAudit(args: readonly string[], io: CommandIo): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      kubeconfig: { type: 'string' },
-      context: { type: 'string' },
-      format: { type: 'string', default: 'table' },
-      output: { type: 'string', short: 'o' },
-      'write-reports': { type: 'boolean', default: false },
-      policy: { type: 'string' },
-      'guard-namespace': { type: 'string', default: 'distroless-guard' },
-      help: { type: 'boolean', short: 'h', default: false },
-      ...BATCH_INSPECTION_FLAGS,
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    io.stdout.write(`${AUDIT_USAGE}\n`);
-    return EXIT.ok;
-  }
-  const format = FORMATS.find((f) => f === values.format);
-  if (format === undefined) throw new UsageError(`--format ${values.format}: expected one of ${FORMATS.join(', ')}`);
+  const { values } = parseFlags(AUDIT_COMMAND, args);
+  const { format, file } = auditOutput(values);
   const { concurrency, timeoutMs } = batchInspection(values);
   const policyFile = values.policy === undefined ? undefined : await readPolicyFile(resolve(io.cwd, values.policy), values.policy);
-  const kubeConfig = loadKubeConfig(values.kubeconfig && resolve(io.cwd, values.kubeconfig), values.context, io.env);
+  const kubeConfig = clusterConfig(values, io);
 
   const signal = AbortSignal.timeout(timeoutMs);
   const cluster = await readClusterState(kubeConfig, { policies: policyFile === undefined }, signal);
@@ -91,6 +48,7 @@ export async function runAudit(args: readonly string[], io: CommandIo): Promise<
   const documents = policyFile === undefined ? cluster.policies : policyFile.documents;
   const loaded = policies.loadObjects(documents.map(asEnforced));
   for (const state of loaded.states.filter((s) => !s.ready)) io.stderr.write(`distroless-guard audit: ${state.error ?? state.name}: not part of the audit\n`);
+  for (const state of loaded.states) for (const warning of state.warnings ?? []) io.stderr.write(`distroless-guard audit: warning: policy ${state.name}: ${warning}\n`);
   if (documents.length === 0) io.stderr.write('distroless-guard audit: no DistrolessPolicy in the cluster: nothing would be denied\n');
 
   const pullErrors: string[] = [];
@@ -106,7 +64,7 @@ export async function runAudit(args: readonly string[], io: CommandIo): Promise<
   const deps: ReviewDependencies = { policies: () => policies.current(), namespaces: staticNamespaces(cluster.namespaces), facts: facts.source };
   let pods: AuditedPod[];
   try {
-    pods = await auditPods(cluster, deps, signal);
+    pods = await auditPods(cluster.pods, cluster.owners, deps, signal);
   } finally {
     progress.end();
   }
@@ -125,7 +83,7 @@ export async function runAudit(args: readonly string[], io: CommandIo): Promise<
   if (values['write-reports']) {
     const compiled = new Map(policies.current().map((p) => [p.name, p]));
     const reports = policyReports(report, {
-      activeRules: (name) => RULE_NAMES.filter((rule) => (compiled.get(name)?.actionOf(rule) ?? 'Off') !== 'Off'),
+      activeRules: (name) => RULE_NAMES.filter((rule) => (compiled.get(name)?.actionOf(rule) ?? 'Disabled') !== 'Disabled'),
       now: new Date(report.generatedAt),
       offline: values.offline,
     });
@@ -134,40 +92,9 @@ export async function runAudit(args: readonly string[], io: CommandIo): Promise<
   }
 
   const text = render(report, format);
-  if (values.output === undefined) io.stdout.write(text);
-  else await writeAtomically(resolve(io.cwd, values.output), text, 0o644);
+  if (file === undefined) io.stdout.write(text);
+  else await writeAtomically(resolve(io.cwd, file), text, 0o644);
   return EXIT.ok;
-}
-
-/** Every running pod through validate(), concurrently (facts are shared and bounded underneath). */
-async function auditPods(cluster: ClusterState, deps: ReviewDependencies, signal: AbortSignal): Promise<AuditedPod[]> {
-  const owners = ownerIndex(
-    cluster.owners.map((o) => ({
-      apiVersion: o.apiVersion,
-      kind: o.kind,
-      namespace: o.metadata.namespace ?? '',
-      name: o.metadata.name ?? '',
-      ...(o.metadata.uid ? { uid: o.metadata.uid } : {}),
-      ...(o.metadata.ownerReferences ? { ownerReferences: o.metadata.ownerReferences } : {}),
-    })),
-  );
-  return Promise.all(
-    cluster.pods.filter(isRunning).map(async (pod): Promise<AuditedPod> => {
-      const object = podAdmissionObject(pod);
-      const owned = ownedPod(pod);
-      const request = syntheticCreate(object, { defaultNamespace: owned.namespace, uid: randomUUID(), username: 'distroless-guard-audit' });
-      const { decision, validation } = await evaluateValidation(request, deps, signal);
-      return {
-        namespace: owned.namespace,
-        name: owned.name,
-        workload: workloadOf(owned, owners),
-        decision,
-        findings: validation.findings.map(reportFinding),
-        warnings: validation.verdict.warnings,
-        policies: validation.policies ?? [],
-      };
-    }),
-  );
 }
 
 function render(report: AuditReport, format: Format): string {
@@ -176,6 +103,8 @@ function render(report: AuditReport, format: Format): string {
       return renderAuditTable(report);
     case 'json':
       return `${JSON.stringify(report, null, 2)}\n`;
+    case 'yaml':
+      return portableYaml(report);
     case 'html':
       return renderAuditHtml(report);
   }
@@ -190,22 +119,26 @@ async function readPolicyFile(path: string, name: string): Promise<{ documents: 
   }
 }
 
-/** --kubeconfig FILE, else the default chain ($KUBECONFIG, ~/.kube/config, in-cluster); --context must exist. */
-function loadKubeConfig(path: string | undefined, context: string | undefined, env: NodeJS.ProcessEnv): KubeConfig {
-  const kubeConfig = new KubeConfig();
+/**
+ * The report's format and where it goes. `-o` took a file before it took a format (kubectl's spelling): a value
+ * that is not a format still names the file, so `audit --format html -o audit.html` works as it always did.
+ */
+function auditOutput(values: { output: string | undefined; format: string | undefined; 'output-file': string | undefined }): { format: Format; file: string | undefined } {
+  const legacyFile = values.output !== undefined && !AUDIT_FORMATS.some((f) => f === values.output) && /[./]/.test(values.output);
+  if (legacyFile && values['output-file'] !== undefined) throw new UsageError(`-o ${values.output} and --output-file both name the output file: give one`);
+  const format = outputFormat({ output: legacyFile ? undefined : values.output, format: values.format }, AUDIT_FORMATS);
+  return { format, file: legacyFile ? values.output : values['output-file'] };
+}
+
+/** The cluster to audit: --kubeconfig, else kubectl's chain ($KUBECONFIG merged, ~/.kube/config, in-cluster). */
+function clusterConfig(values: { kubeconfig: string | undefined; context: string | undefined }, io: CommandIo): KubeConfig {
+  let kubeConfig: KubeConfig | undefined;
   try {
-    if (path) kubeConfig.loadFromFile(path);
-    else if (env['KUBECONFIG']) kubeConfig.loadFromFile(resolve(env['KUBECONFIG'].split(':')[0] ?? ''));
-    else kubeConfig.loadFromDefault();
+    kubeConfig = loadKubeConfig({ path: values.kubeconfig, context: values.context, env: io.env, cwd: io.cwd, fallback: 'default' });
   } catch (err) {
-    throw new UsageError(`cannot load the kubeconfig${path ? ` ${path}` : ''}: ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof KubeConfigError) throw new UsageError(err.message, { cause: err });
+    throw err;
   }
-  if (context !== undefined) {
-    if (!kubeConfig.getContexts().some((c) => c.name === context)) {
-      throw new UsageError(`--context ${context}: no such context in the kubeconfig (have: ${kubeConfig.getContexts().map((c) => c.name).join(', ') || 'none'})`);
-    }
-    kubeConfig.setCurrentContext(context);
-  }
-  if (!kubeConfig.getCurrentCluster()) throw new UsageError('no cluster to audit: give --kubeconfig FILE (or set KUBECONFIG), or run in a cluster');
+  if (kubeConfig?.getCurrentCluster() == null) throw new UsageError('no cluster to audit: give --kubeconfig FILE (or set KUBECONFIG), or run in a cluster');
   return kubeConfig;
 }

@@ -1,49 +1,19 @@
 import { lstat, mkdir, readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
 import { webhooksWithCaBundle } from '../kube/webhook-manifest.js';
 import { generateCertificates, serviceDnsNames } from '../server/tls/generate.js';
+import { CERTS_COMMAND } from './certs-command.js';
+import { parseFlags } from './flags.js';
 import { EXIT, UsageError, type CommandIo } from './io.js';
+import { portableYaml } from '../shared/portable-yaml.js';
 import { writeAtomically } from '../shared/write-atomically.js';
-
-export const CERTS_USAGE = `Usage: distroless-guard certs --out DIR [--namespace distroless-guard] [--service distroless-guard]
-                             [--secret-name SERVICE-tls] [--webhooks FILE] [--validity-days 365] [--ip-address IP]... [--force]
-
-Generates a CA and a serving certificate it signs for the webhook Service (SANs SERVICE, SERVICE.NAMESPACE,
-SERVICE.NAMESPACE.svc, SERVICE.NAMESPACE.svc.cluster.local, plus each --ip-address for a webhook reached by
-clientConfig.url) and writes into DIR:
-  ca.crt, tls.crt, tls.key   the PEM files (tls.key is readable by its owner only)
-  secret.yaml                the kubernetes.io/tls Secret the Deployment mounts (with ca.crt, for --patch-ca-bundle)
-  webhooks.yaml              the webhook configurations of --webhooks (default: manifests/base/webhooks.yaml) with the
-                             caBundle filled in, for kubectl apply -f
-Existing files are kept unless --force. Never commit DIR: it holds a private key.`;
 
 /** The repository's webhook configurations (src/cli and dist/cli both sit two levels below the root). */
 const DEFAULT_WEBHOOKS = resolve(import.meta.dirname, '../../manifests/base/webhooks.yaml');
 
 export async function runCerts(args: readonly string[], io: CommandIo): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      out: { type: 'string' },
-      namespace: { type: 'string', default: 'distroless-guard' },
-      service: { type: 'string', default: 'distroless-guard' },
-      'secret-name': { type: 'string' },
-      webhooks: { type: 'string' },
-      'validity-days': { type: 'string', default: '365' },
-      'ip-address': { type: 'string', multiple: true, default: [] },
-      force: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    io.stdout.write(`${CERTS_USAGE}\n`);
-    return EXIT.ok;
-  }
+  const { values } = parseFlags(CERTS_COMMAND, args);
   if (!values.out) throw new UsageError('--out DIR is required');
   const dns1123 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
   for (const [flag, value] of [['--namespace', values.namespace], ['--service', values.service]] as const) {
@@ -69,7 +39,7 @@ export async function runCerts(args: readonly string[], io: CommandIo): Promise<
   const generated = await generateCertificates({ dnsNames: serviceDnsNames(values.service, values.namespace), ipAddresses: values['ip-address'], validityDays });
   const caBundle = Buffer.from(generated.caCertPem).toString('base64');
   const webhooks = webhooksWithCaBundle(webhooksText, { caBundle, service: values.service, namespace: values.namespace }, webhooksPath);
-  const secret = stringify({
+  const secret = portableYaml({
     apiVersion: 'v1',
     kind: 'Secret',
     type: 'kubernetes.io/tls',
@@ -78,8 +48,10 @@ export async function runCerts(args: readonly string[], io: CommandIo): Promise<
       'tls.crt': Buffer.from(generated.certPem).toString('base64'),
       'tls.key': Buffer.from(generated.keyPem).toString('base64'),
       'ca.crt': caBundle,
+      // serve --certificate-secret renews from this CA instead of replacing it (docs/security-model.md).
+      'ca.key': Buffer.from(generated.caKeyPem).toString('base64'),
     },
-  }, { lineWidth: 0 });
+  });
 
   await mkdir(out, { recursive: true, mode: 0o700 });
   await writeAtomically(files.ca, generated.caCertPem, 0o644);

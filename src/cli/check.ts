@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { relative, resolve, sep } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { AdmissionRequest } from '../admission/request.js';
+import { DEFAULT_GUARD_NAMESPACE } from '../kube/own-namespace.js';
 import { DEFAULT_POLICY_YAML } from '../policy/default-policy.js';
 import { PolicyStore } from '../policy/store.js';
 import { checkedObject, checkReport, type CheckReport } from '../report/check-report.js';
@@ -16,72 +16,34 @@ import { renderCheckTable } from '../report/render-check-table.js';
 import { renderSarif } from '../report/render-sarif.js';
 import { syntheticCreate } from '../report/admission-request.js';
 import { parseNamespaceLabels, staticNamespaces } from '../review/namespace-directory.js';
+import { portableYaml } from '../shared/portable-yaml.js';
 import { podTargetOf } from '../workload/targets.js';
 import { WorkloadShapeError } from '../workload/shape.js';
 import { EXIT, InputError, UsageError, type CommandIo } from './io.js';
 import { readManifestTexts, STDIN_NAME } from './manifest-input.js';
 import { readPolicyText } from './policy-file.js';
-import { BATCH_INSPECTION_FLAGS, batchInspection, REGISTRY_FLAGS_USAGE } from './registry-flags.js';
+import { CHECK_COMMAND, CHECK_FORMATS } from './check-command.js';
+import { parseFlags } from './flags.js';
+import { outputFormat } from './output-flag.js';
+import { batchInspection } from './registry-flags.js';
 import { reportFacts } from './report-facts.js';
 
-export const CHECK_USAGE = `Usage: distroless-guard check -f PATH... [-R] [--policy FILE] [--namespace NS] [--namespace-labels NS=k=v,...]...
-                             [--format table|json|sarif] [--offline] [--timeout 10m] [--concurrency 4]
-                             [--insecure-registry HOST]... [--mirror FROM=TO]... [--max-layer-size 16Gi]
+type Format = (typeof CHECK_FORMATS)[number];
 
-Evaluates every Pod and pod-template workload (Deployment, StatefulSet, DaemonSet, Job, CronJob, ReplicaSet,
-ReplicationController, PodTemplate) in the manifests exactly as the admission webhooks would on a CREATE: the
-mutating webhook's patch is applied, then the validating webhook judges, images inspected in their registries.
-Prints per object the decision (allowed, allowed with warnings, denied), the violated rules with their messages,
-and the patch the mutating webhook would apply (as JSON Patch and as a diff). Exit 0 when everything would be
-admitted, 1 when something would be denied, 2 for a usage or input error (bad YAML: file and line).
-  -f, --filename PATH       a manifest file, a directory of .yaml/.yml/.json files, or - for standard input
-                            (multi-document YAML, List kinds, helm template or kustomize build output) (repeatable)
-  -R, --recursive           read directories recursively
-  --policy FILE             DistrolessPolicy documents to judge by (default: the embedded default policy)
-  -n, --namespace NS        namespace of objects that name none (default "default")
-  --namespace-labels NS=k=v,...  labels of namespace NS, as the cluster would have them (repeatable)
-  --format FORMAT           table (default), json (schemas/check-report.schema.json) or sarif (SARIF 2.1.0)
-  --offline                 do not inspect images (rules that need image facts are not evaluated)
-  --timeout DURATION        stop inspecting after DURATION; what is not known by then follows the policies'
-                            failurePolicy (default 10m)
-  --concurrency N           images inspected at once (default 4)
-${REGISTRY_FLAGS_USAGE}`;
-
-const FORMATS = ['table', 'json', 'sarif'] as const;
-type Format = (typeof FORMATS)[number];
-
-/** The guard's own namespace is never judged; `check` assumes the standard installation's. */
-const GUARD_NAMESPACE = 'distroless-guard';
 
 export async function runCheck(args: readonly string[], io: CommandIo): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      filename: { type: 'string', short: 'f', multiple: true, default: [] },
-      recursive: { type: 'boolean', short: 'R', default: false },
-      policy: { type: 'string' },
-      namespace: { type: 'string', short: 'n', default: 'default' },
-      'namespace-labels': { type: 'string', multiple: true, default: [] },
-      format: { type: 'string', default: 'table' },
-      help: { type: 'boolean', short: 'h', default: false },
-      ...BATCH_INSPECTION_FLAGS,
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    io.stdout.write(`${CHECK_USAGE}\n`);
-    return EXIT.ok;
-  }
+  const { values } = parseFlags(CHECK_COMMAND, args);
   if (values.filename.length === 0) throw new UsageError('no manifests: give -f PATH (a file, a directory, or - for standard input)');
-  const format = formatFlag(values.format);
+  const format = outputFormat(values, CHECK_FORMATS);
   const { concurrency, timeoutMs } = batchInspection(values);
   const namespaceLabels = usage(() => parseNamespaceLabels(values['namespace-labels']));
 
-  const policies = new PolicyStore({ guardNamespace: GUARD_NAMESPACE });
+  // The guard's own namespace is never judged; offline, with no pod to ask, `check` assumes the standard install's.
+  const policies = new PolicyStore({ guardNamespace: DEFAULT_GUARD_NAMESPACE });
   const policyText = values.policy === undefined ? DEFAULT_POLICY_YAML : await readPolicyText(resolve(io.cwd, values.policy), values.policy);
   const loaded = policies.loadText(policyText, values.policy ?? 'embedded default policy');
   if (!loaded.ok) throw new InputError(loaded.error ?? 'invalid policy');
+  for (const state of loaded.states) for (const warning of state.warnings ?? []) io.stderr.write(`distroless-guard check: warning: policy ${state.name}: ${warning}\n`);
 
   const texts = await readManifestTexts(values.filename, { cwd: io.cwd, recursive: values.recursive, ...(io.stdin ? { stdin: io.stdin } : {}) });
   const { inputs, errors } = prepare(texts, values.namespace);
@@ -145,6 +107,8 @@ function render(report: CheckReport, format: Format, cwd: string): string {
       return renderCheckTable(report);
     case 'json':
       return `${JSON.stringify(report, null, 2)}\n`;
+    case 'yaml':
+      return portableYaml(report);
     case 'sarif':
       return `${JSON.stringify(renderSarif(report, (file) => artifactUri(file, cwd)), null, 2)}\n`;
   }
@@ -155,12 +119,6 @@ export function artifactUri(file: string, cwd: string): string {
   if (file === STDIN_NAME) return 'stdin';
   const path = relative(cwd, resolve(cwd, file)).split(sep).join('/');
   return encodeURI(path);
-}
-
-function formatFlag(value: string): Format {
-  const format = FORMATS.find((f) => f === value);
-  if (format === undefined) throw new UsageError(`--format ${value}: expected one of ${FORMATS.join(', ')}`);
-  return format;
 }
 
 function usage<T>(parse: () => T): T {

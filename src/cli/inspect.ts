@@ -1,30 +1,26 @@
 /**
- * `distroless-guard inspect [--json] [--insecure-registry HOST]... [--mirror FROM=TO]... [--timeout 60s] IMAGE`
+ * `distroless-guard inspect [-o table|json|yaml] [--platform OS/ARCH[/VARIANT]] [--timeout 60s] [registry flags] IMAGE`
  *
- * Inspects one image the way the webhook does (same inspector, full scan) and prints its facts: one JSON object with
- * --json, a table otherwise. Exit 0 when the image was inspected, whatever the verdict; 2 for a bad reference or
- * bad flags; 1 when the registry or the inspection failed — always with exactly one line on stderr.
+ * Inspects one image the way the webhook does (same inspector, full scan) and prints its facts: an InspectReport
+ * with -o json or yaml (schemas/inspect-report.schema.json), a table otherwise. Exit 0 when the image was inspected,
+ * whatever the verdict; 2 for a bad reference or bad flags; 1 when the registry or the inspection failed — always
+ * with exactly one line on stderr.
  */
 import type { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import type { ImageFacts, PlatformFacts } from '../image/facts/types.js';
 import { createImageInspector, InspectError } from '../image/inspector.js';
 import { parseReference } from '../image/reference/reference.js';
 import { CredentialsError } from '../image/registry/credentials.js';
 import { EndpointError } from '../image/registry/endpoint.js';
+import type { Platform } from '../image/registry/manifest.js';
+import { parsePlatform } from '../image/registry/platform-match.js';
+import { portableYaml } from '../shared/portable-yaml.js';
+import { parseFlags } from './flags.js';
+import { INSPECT_COMMAND, INSPECT_FORMATS } from './inspect-command.js';
 import { UsageError } from './io.js';
-import { parseDuration, parseMirrors, parseSize, REGISTRY_FLAGS, REGISTRY_FLAGS_USAGE, registryOptions } from './registry-flags.js';
-
-export const INSPECT_USAGE = `Usage: distroless-guard inspect [--json] [--insecure-registry HOST]... [--mirror FROM=TO]... [--max-layer-size 16Gi]
-                               [--timeout 60s] IMAGE
-
-Reads IMAGE from its registry (every linux platform, every layer) and reports its shells, package managers, user,
-whether it has a /tmp directory, whether it is a debug variant and whether it is distroless. Credentials come from
-$DOCKER_CONFIG/config.json or ~/.docker/config.json. Loopback registries are spoken to over plain HTTP; others need
---insecure-registry for that.
-  --json                    print one JSON object instead of a table
-  --timeout DURATION        give up after DURATION (500ms, 60s, 2m; default 60s)
-${REGISTRY_FLAGS_USAGE}`;
+import { outputFormat } from './output-flag.js';
+import { credentialProviderFlags, parseDuration, parseMirrors, parseSize } from './registry-flags.js';
+import { registryOptions, warningsTo } from './registry-options.js';
 
 export interface InspectIo {
   readonly stdout: Writable;
@@ -37,26 +33,23 @@ const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
 interface InspectArgs {
-  readonly json: boolean;
+  readonly format: (typeof INSPECT_FORMATS)[number];
+  readonly platform: Platform | undefined;
   readonly registry: Parameters<typeof registryOptions>[0];
   readonly timeoutMs: number;
   readonly image: string;
 }
 
-export async function runInspect(args: string[], io: InspectIo): Promise<number> {
+export async function runInspect(args: readonly string[], io: InspectIo): Promise<number> {
   const fail = (code: number, message: string): number => {
     io.stderr.write(`distroless-guard inspect: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
     return code;
   };
-  let parsed: InspectArgs | 'help';
+  let parsed: InspectArgs;
   try {
     parsed = parseInspectArgs(args);
   } catch (err) {
     return fail(EXIT_USAGE, err instanceof Error ? err.message : String(err));
-  }
-  if (parsed === 'help') {
-    io.stdout.write(`${INSPECT_USAGE}\n`);
-    return EXIT_OK;
   }
   try {
     parseReference(parsed.image);
@@ -68,9 +61,10 @@ export async function runInspect(args: string[], io: InspectIo): Promise<number>
   const deadline = Date.now() + parsed.timeoutMs;
   try {
     // A one-shot command: read every layer, and leave nothing running in the background after a timeout.
-    const inspector = createImageInspector({ ...(await registryOptions(parsed.registry, io.env, signal)), earlyStop: false, backgroundGraceMs: 0 });
-    const facts = await inspector.inspect(parsed.image, { signal, deadline });
-    io.stdout.write(parsed.json ? `${JSON.stringify(factsJson(facts))}\n` : renderTable(facts));
+    const logger = warningsTo(io.stderr, 'distroless-guard inspect');
+    const inspector = createImageInspector({ ...(await registryOptions(parsed.registry, io.env, signal, { logger })), earlyStop: false, backgroundGraceMs: 0 });
+    const facts = await inspector.inspect(parsed.image, { signal, deadline, ...(parsed.platform !== undefined ? { platform: parsed.platform } : {}) });
+    io.stdout.write(render(facts, parsed.format));
     return EXIT_OK;
   } catch (err) {
     if (err instanceof InspectError) return fail(err.code === 'invalid-reference' ? EXIT_USAGE : EXIT_FAILURE, `${err.message} [${err.code}]${err.detail !== undefined ? ` (${err.detail})` : ''}`);
@@ -80,39 +74,44 @@ export async function runInspect(args: string[], io: InspectIo): Promise<number>
   }
 }
 
-function parseInspectArgs(args: readonly string[]): InspectArgs | 'help' {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    options: {
-      json: { type: 'boolean', default: false },
-      ...REGISTRY_FLAGS,
-      timeout: { type: 'string', default: '60s' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: true,
-  });
-  if (values.help) return 'help';
+function parseInspectArgs(args: readonly string[]): InspectArgs {
+  const { values, operands: positionals } = parseFlags(INSPECT_COMMAND, args);
   if (positionals.length !== 1) throw new UsageError(`expected exactly one IMAGE, got ${positionals.length} (try --help)`);
   parseMirrors(values.mirror); // malformed --mirror or --max-layer-size: a usage error, before any I/O
   parseSize('--max-layer-size', values['max-layer-size']);
+  credentialProviderFlags(values);
+  if (values.json && values.output !== undefined && values.output !== 'json') throw new UsageError(`--json and --output ${values.output} ask for two formats: give one`);
+  const format = values.json ? 'json' : outputFormat(values, INSPECT_FORMATS);
+  const platform = values.platform === undefined ? undefined : parsePlatform(values.platform);
+  if (values.platform !== undefined && platform === undefined) throw new UsageError(`--platform ${values.platform}: expected OS/ARCH or OS/ARCH/VARIANT, e.g. linux/arm64`);
   return {
-    json: values.json,
+    format,
+    platform,
     registry: {
       'insecure-registry': values['insecure-registry'],
       mirror: values.mirror,
       'max-layer-size': values['max-layer-size'],
       'tag-ttl': values['tag-ttl'],
       'tag-max-stale': values['tag-max-stale'],
+      'image-credential-provider-config': values['image-credential-provider-config'],
+      'image-credential-provider-bin-dir': values['image-credential-provider-bin-dir'],
     },
     timeoutMs: parseDuration(values.timeout),
     image: positionals[0] ?? '',
   };
 }
 
-/** The --json shape, keys in a fixed order. */
-export function factsJson(facts: ImageFacts): Record<string, unknown> {
+export const INSPECT_REPORT_API_VERSION = 'distroless-guard.io/v1alpha1';
+
+/**
+ * The -o json and -o yaml output, keys in a fixed order: schemas/inspect-report.schema.json, documented in
+ * docs/cli.md (fields are only ever added). The facts sit at the top level, as `--json` printed them before it had
+ * apiVersion and kind.
+ */
+export function inspectReport(facts: ImageFacts): Record<string, unknown> {
   return {
+    apiVersion: INSPECT_REPORT_API_VERSION,
+    kind: 'InspectReport',
     image: facts.image,
     digest: facts.digest,
     ...commonFacts(facts),
@@ -130,7 +129,20 @@ function commonFacts(f: Omit<PlatformFacts, 'platform' | 'digest' | 'scan'>): Re
     debugVariant: f.debugVariant,
     distroless: f.distroless,
     base: f.base,
+    distribution: f.distribution === null ? null : { id: f.distribution.id, versionId: f.distribution.versionId },
+    runtimes: f.runtimes.map((r) => ({ name: r.name, version: r.version, path: r.path })),
   };
+}
+
+function render(facts: ImageFacts, format: InspectArgs['format']): string {
+  switch (format) {
+    case 'table':
+      return renderTable(facts);
+    case 'json':
+      return `${JSON.stringify(inspectReport(facts), null, 2)}\n`;
+    case 'yaml':
+      return portableYaml(inspectReport(facts));
+  }
 }
 
 function renderTable(facts: ImageFacts): string {

@@ -28,6 +28,8 @@ export interface PolicySourceOptions {
 export interface PolicySource {
   /** "file", "cluster" or "embedded default", for the start-up log line. */
   readonly kind: string;
+  /** With the cluster source: whether this replica holds the Lease (it writes status; serve's background audit runs there). */
+  readonly isLeader?: () => boolean;
   stop(): Promise<void>;
 }
 
@@ -42,6 +44,8 @@ export async function startPolicySource(options: PolicySourceOptions): Promise<P
   const log = logger.child({ component: 'policies' });
   const counted = (outcome: LoadOutcome): LoadOutcome => {
     metrics.policyReloads.inc({ result: outcome.ok ? 'success' : 'error' });
+    // Once per change in force, not per watch event (status writes are watch events too).
+    if (outcome.changed) for (const state of outcome.states) if (state.warnings) log.warn({ policy: state.name, warnings: state.warnings }, 'policy in force with a deprecated spelling');
     return outcome;
   };
 
@@ -82,7 +86,7 @@ export async function startPolicySource(options: PolicySourceOptions): Promise<P
       onLoad: (outcome) => void counted(outcome),
     });
     void sync.watch.firstSync.then(() => check.ready());
-    return { kind: 'cluster', stop: () => sync.stop() };
+    return { kind: 'cluster', isLeader: () => sync.election.isLeader(), stop: () => sync.stop() };
   }
 
   const outcome = counted(store.loadText(DEFAULT_POLICY_YAML, 'embedded default policy'));

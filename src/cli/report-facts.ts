@@ -1,10 +1,9 @@
 import type { Writable } from 'node:stream';
-import { createImageInspector } from '../image/inspector.js';
 import { noInspection } from '../review/facts-source.js';
 import { inspectorFacts, type PullCredentials } from '../review/inspector-facts.js';
 import { sharedFacts, type SharedFacts } from '../report/shared-facts.js';
 import { terminalProgress, type Progress } from './progress.js';
-import { registryOptions } from './registry-flags.js';
+import { registryOptions, warningsTo } from './registry-options.js';
 
 export interface ReportFactsOptions {
   readonly offline: boolean;
@@ -24,7 +23,11 @@ export interface ReportFactsOptions {
 export async function reportFacts(options: ReportFactsOptions): Promise<{ readonly facts: SharedFacts; readonly progress: Progress }> {
   const progress = terminalProgress(options.stderr, 'inspecting images');
   if (options.offline) return { facts: sharedFacts(noInspection, { concurrency: 1 }), progress };
-  const inspector = createImageInspector({ ...(await registryOptions(options.registry, options.env, options.signal)), earlyStop: false, backgroundGraceMs: 0 });
+  const logger = warningsTo(options.stderr, 'distroless-guard');
+  // The inspector (tar, zlib streams, the registry client) is loaded only when images are inspected: --offline
+  // answers without it.
+  const { createImageInspector } = await import('../image/inspector.js');
+  const inspector = createImageInspector({ ...(await registryOptions(options.registry, options.env, options.signal, { logger })), earlyStop: false, backgroundGraceMs: 0 });
   const facts = sharedFacts(inspectorFacts(inspector, options.pullCredentials), {
     concurrency: options.concurrency,
     perPullCredentials: options.pullCredentials !== undefined,

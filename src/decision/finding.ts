@@ -16,5 +16,7 @@ export interface Finding {
     | { readonly kind: 'violation'; readonly action: 'Enforce' | 'DryRun'; readonly message: string; readonly fix: string }
     /** A rule needed image facts that could not be had; failurePolicy Ignore turned it into a warning. */
     | { readonly kind: 'ignored-failure'; readonly message: string }
+    /** A rule whose answer needs image facts, on an image not inspected (`--offline`): audited, never denied or warned. */
+    | { readonly kind: 'not-checked'; readonly message: string }
     | { readonly kind: 'exempt'; readonly reason: string; readonly message: string };
 }

@@ -79,7 +79,7 @@ export function settingsForImage(policies: readonly CompiledPolicy[], scope: Pod
   const enforced: MutationSettings[] = [];
   const all: MutationSettings[] = [];
   for (const policy of policies) {
-    if (policy.mutate.action === 'Off' || !policy.appliesTo(scope, image).matched) continue;
+    if (policy.mutate.action === 'Disabled' || !policy.appliesTo(scope, image).matched) continue;
     const settings = settingsOf(policy, scope.namespace);
     all.push(settings);
     if (policy.mutate.action === 'Enforce') enforced.push(settings);

@@ -1,12 +1,11 @@
 import type { V1Container, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { MAX_WARNING_LENGTH } from '../admission/encode.js';
 import type { CompiledPolicy, PodScope } from '../policy/compile.js';
 import type { FactsResult } from '../rules/types.js';
 import type { JsonPatchOperation } from '../shared/json-patch.js';
 import { isEmptyRecord } from '../shared/records.js';
 import type { ContainerTarget, PodTarget } from '../workload/targets.js';
 import { kept, type Change, type Note } from './change.js';
-import { warning } from './combine-findings.js';
+import { abbreviations, containerLists, firstFitting, warning, WARNING_PREFIX } from './warning-text.js';
 import { appendOperations, containerOperations, needsFacts, planContainer, type ContainerMutation } from './container-mutation.js';
 import type { ContainerIdentity } from './finding.js';
 import { containerNames, declarationsFor, initContainerBody, injectedFrom, sameImage, type Declaration } from './init-containers.js';
@@ -73,7 +72,7 @@ export function planMutation(prepared: PreparedMutation, factsOf: (image: string
   return { operations: enforced.operations, warnings: mutationWarnings(enforced, everything) };
 }
 
-const isActive = (declaration: Declaration): boolean => declaration.policy.mutate.action !== 'Off';
+const isActive = (declaration: Declaration): boolean => declaration.policy.mutate.action !== 'Disabled';
 
 /** The declared init container is in the pod already (injected before). */
 function isPresent(target: PodTarget, declaration: Declaration): boolean {
@@ -268,39 +267,73 @@ function materialise(body: V1Container, mutation: ContainerMutation): V1Containe
 }
 
 const VERBS: Readonly<Record<Change['kind'], string>> = { harden: 'harden', pin: 'pin', mount: 'mount in', inject: 'inject' };
+const NOUNS: Readonly<Record<ContainerIdentity['kind'], string>> = { container: 'container', initContainer: 'init container', ephemeralContainer: 'ephemeral container' };
 
 /**
  * The warnings of a mutation: for DryRun, what `everything` (every active policy's settings) would patch beyond
- * `enforced` (only Enforce policies'), one warning per container and kind of change; then every note of either.
+ * `enforced` (only Enforce policies'), one warning per kind of change and list of changes, naming every container
+ * it applies to (a 3-container pod gets one "would harden" warning, not three); then every note of either, alike.
  */
 export function mutationWarnings(enforced: PodMutation, everything: PodMutation): string[] {
-  if (everything === enforced) return [...new Set(enforced.notes.map((n) => warning(n.item.what, n.container, n.item.text)))];
+  if (everything === enforced) return noteWarnings(enforced.notes);
   const key = (r: Reported<Change>): string => `${r.container.kind}/${r.container.name}\0${r.item.kind}\0${r.item.text}`;
   const done = new Set(enforced.changes.map(key));
-  const groups = new Map<string, { container: ContainerIdentity; kind: Change['kind']; texts: string[] }>();
+  const perContainer = new Map<string, { container: ContainerIdentity; kind: Change['kind']; texts: string[] }>();
   for (const change of everything.changes) {
     if (done.has(key(change))) continue;
     const group = `${change.container.kind}/${change.container.name}\0${change.item.kind}`;
-    const existing = groups.get(group);
+    const existing = perContainer.get(group);
     if (existing) existing.texts.push(change.item.text);
-    else groups.set(group, { container: change.container, kind: change.item.kind, texts: [change.item.text] });
+    else perContainer.set(group, { container: change.container, kind: change.item.kind, texts: [change.item.text] });
   }
-  const wouldPatch = [...groups.values()].flatMap((g) => chunked(`DryRun: mutate would ${VERBS[g.kind]}`, g.container, g.texts));
-  const notes = [...enforced.notes, ...everything.notes].map((n) => warning(n.item.what, n.container, n.item.text));
-  return [...new Set([...wouldPatch, ...notes])];
+  const alike = new Map<string, { kind: Change['kind']; noun: string; names: string[]; texts: readonly string[] }>();
+  for (const { container, kind, texts } of perContainer.values()) {
+    const group = `${kind}\0${container.kind}\0${texts.join('\0')}`;
+    const existing = alike.get(group);
+    if (existing) existing.names.push(container.name);
+    else alike.set(group, { kind, noun: NOUNS[container.kind], names: [container.name], texts });
+  }
+  const wouldPatch = [...alike.values()].map((g) => wouldPatchWarning(VERBS[g.kind], g.noun, g.names, g.texts));
+  return [...new Set([...wouldPatch, ...noteWarnings([...enforced.notes, ...everything.notes])])];
 }
 
-/** As few warnings as fit the API server's length (longer ones get cut), so every change stays readable. */
-function chunked(what: string, container: ContainerIdentity, texts: readonly string[]): string[] {
-  const warnings: string[] = [];
-  let current: string[] = [];
-  for (const text of texts) {
-    if (current.length > 0 && warning(what, container, [...current, text].join(', ')).length > MAX_WARNING_LENGTH) {
-      warnings.push(warning(what, container, current.join(', ')));
-      current = [];
-    }
-    current.push(text);
+/**
+ * One warning per note, naming every container it is about: `[distroless-guard] root image in containers app, sidecar:
+ * …` (a note about one container names its image too, as warning() words it).
+ */
+function noteWarnings(notes: readonly Reported<Note>[]): string[] {
+  const alike = new Map<string, { note: Reported<Note>; names: Set<string> }>();
+  for (const note of notes) {
+    const group = `${note.item.what}\0${note.container.kind}\0${note.item.text}`;
+    const existing = alike.get(group);
+    if (existing) existing.names.add(note.container.name);
+    else alike.set(group, { note, names: new Set([note.container.name]) });
   }
-  if (current.length > 0) warnings.push(warning(what, container, current.join(', ')));
-  return warnings;
+  return [...alike.values()].map(({ note: { container, item }, names }) =>
+    names.size === 1
+      ? warning(item.what, container, item.text)
+      : firstFitting(containerLists([...names], NOUNS[container.kind]).map((list) => `${WARNING_PREFIX} ${item.what} ${list}: ${item.text}`)),
+  );
+}
+
+/**
+ * `[distroless-guard] DryRun: mutate would harden containers app, sidecar: runAsNonRoot: true, …` within the warning
+ * budget: every change as it would be made; else with digests shortened; else the fields alone
+ * (`runAsNonRoot, allowPrivilegeEscalation and 2 more`); else their count; a single change is cut rather than
+ * counted. Containers are named before values are kept: the values are the documented defaults (docs/mutation.md),
+ * and check's diff shows them all.
+ */
+function wouldPatchWarning(verb: string, noun: string, names: readonly string[], texts: readonly string[]): string {
+  const head = `${WARNING_PREFIX} DryRun: mutate would ${verb}`;
+  const short = texts.map(shortDigests);
+  const fields = short.map((t) => t.split(': ')[0] ?? t);
+  const several = texts.length > 1 ? [...abbreviations(fields), `${texts.length} changes`] : [];
+  const wordings = [...new Set([texts.join(', '), short.join(', '), ...several])];
+  const lists = containerLists(names, noun);
+  return firstFitting([...lists.flatMap((list) => wordings.map((wording) => `${head} ${list}: ${wording}`)), `${head} ${lists[0] ?? ''}: ${short.join(', ')}`]);
+}
+
+/** `sha256:` and 64 hex digits → the first 12 and an ellipsis, as image tools show digests. */
+function shortDigests(text: string): string {
+  return text.replace(/sha256:([0-9a-f]{12})[0-9a-f]{52}/g, 'sha256:$1…');
 }

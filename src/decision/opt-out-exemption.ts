@@ -15,8 +15,8 @@ export function optOutWarnings(policies: readonly CompiledPolicy[], request: Opt
   const warnings = request.unknown.map((name) => `${WARNING_PREFIX} ${OPT_OUT_ANNOTATION} names "${name}", which is not a rule`);
   for (const policy of policies) {
     for (const rule of request.rules) {
-      if (policy.actionOf(rule) === 'Off') continue;
-      if (!policy.allowsOptOut(rule)) warnings.push(`${WARNING_PREFIX} opt-out of ${policy.name}/${rule} refused: the policy does not allow it (rules.${rule}.allowOptOut)`);
+      if (policy.actionOf(rule) === 'Disabled') continue;
+      if (!policy.allowsOptOut(rule)) warnings.push(`${WARNING_PREFIX} opt-out of ${policy.name}/${rule} refused: rules.${rule}.allowOptOut is not set`);
       else if (request.reason === undefined) warnings.push(`${WARNING_PREFIX} opt-out of ${policy.name}/${rule} refused: ${OPT_OUT_REASON_ANNOTATION} is required`);
       else warnings.push(`${WARNING_PREFIX} ${policy.name}/${rule} not enforced: opted out by annotation (${request.reason})`);
     }

@@ -36,10 +36,11 @@ export function planRunAsUser(security: EffectiveSecurity, facts: ImageFacts, op
     return { fields: { runAsUser: user.uid, ...group }, notes: [] };
   }
   if (options.allowRoot === true) return NOTHING;
-  const root = `image runs as root (${user.configured === '' ? 'no User set' : `User ${user.configured}`})`;
-  if (security.runAsNonRoot === false) return { fields: {}, notes: [kept(`${root} and runAsNonRoot: false is set explicitly; no fallback uid`)] };
+  // Worded to fit a warning's 120 characters with the container named (decision/warning-text.ts).
+  const root = user.configured === '' ? 'no User set' : `User ${user.configured}`;
+  if (security.runAsNonRoot === false) return { fields: {}, notes: [kept(`root image (${root}) and runAsNonRoot: false set explicitly: no fallback uid`)] };
   if (options.rootFallbackUid === undefined) {
-    return { fields: {}, notes: [{ what: 'root image in', text: `${root} and the policy sets no rootFallbackUid; runAsUser left unset` }] };
+    return { fields: {}, notes: [{ what: 'root image in', text: `${root}, no rootFallbackUid: runAsUser left unset` }] };
   }
   return {
     fields: { runAsUser: options.rootFallbackUid },

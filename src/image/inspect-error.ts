@@ -3,6 +3,7 @@
  * plus the inspector's own), the reference as given, the registry host when known, and the underlying error as cause.
  */
 import { ImageReferenceError } from './reference/reference.js';
+import { CredentialsError } from './registry/credentials.js';
 import { RegistryError, type RegistryErrorCode } from './registry/errors.js';
 import { LayerIndexError } from './layers/errors.js';
 
@@ -14,6 +15,8 @@ export type InspectErrorCode =
   | 'no-platform'
   /** A layer could not be read as a tar (corrupt, decompression bomb, too many entries, unknown media type). */
   | 'bad-layer'
+  /** The guard's own credential helper failed, or its credentials config is unreadable. */
+  | 'credentials'
   /** A bug: an error nobody expected. */
   | 'internal';
 
@@ -46,6 +49,7 @@ export function toInspectError(err: unknown, reference: string, signal: AbortSig
     return new InspectError('timeout', reference, `inspecting ${reference} did not finish before the deadline${detail}`, { cause: err, registry });
   }
   if (err instanceof ImageReferenceError) return new InspectError('invalid-reference', reference, err.message, { cause: err });
+  if (err instanceof CredentialsError) return new InspectError('credentials', reference, `inspecting ${reference}: ${err.message}`, { cause: err, registry, detail: err.detail });
   if (err instanceof RegistryError) return new InspectError(err.code, reference, `inspecting ${reference}: ${err.message}`, { cause: err, registry: err.registry, detail: err.detail });
   if (err instanceof LayerIndexError) {
     if (err.cause instanceof RegistryError) return toInspectError(err.cause, reference, signal, registry);

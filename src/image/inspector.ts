@@ -19,7 +19,7 @@ import { abortable } from '../shared/abortable.js';
 import type { ImageFacts, PlatformFacts, StaleTag } from './facts/types.js';
 import { TagCache, type TagResolutionResult } from './cache/tag-cache.js';
 import { combinePlatforms, derivePlatformFacts, scanSettled } from './facts/derive.js';
-import type { CredentialLookup, ImageInspector, InspectOptions } from './inspector-types.js';
+import type { CredentialLookup, CredentialSource, ImageInspector, InspectOptions } from './inspector-types.js';
 import { InspectError, toInspectError } from './inspect-error.js';
 import { indexLayer, type LayerIndexLimits } from './layers/index-layer.js';
 import type { ImageConfig, LayerIndex } from './layers/types.js';
@@ -33,10 +33,12 @@ import { SingleFlight, type FlightControl } from './cache/single-flight.js';
 import { parseReference, type ImageReference } from './reference/reference.js';
 import { createRegistryClient, type RegistryClient, type RegistryLimits } from './registry/client.js';
 import type { EgressMode, LookupFunction } from './registry/egress.js';
+import { fingerprint } from './registry/auth.js';
 import { RegistryError } from './registry/errors.js';
 import { toImageConfig } from './registry/image-config.js';
 import { noopLogger, type ImageLogger } from './registry/logger.js';
-import { linuxPlatforms, platformString, type Descriptor, type ImageManifest } from './registry/manifest.js';
+import { linuxPlatforms, platformString, type Descriptor, type ImageManifest, type Platform } from './registry/manifest.js';
+import { parsePlatform, pickPlatform, platformMatches } from './registry/platform-match.js';
 import type { CallContext, RetryOptions } from './registry/transport.js';
 
 export { InspectError, type InspectErrorCode } from './inspect-error.js';
@@ -81,6 +83,12 @@ export interface ImageInspectorOptions {
   readonly lookup?: LookupFunction;
   /** The inspector's own credentials (docker config.json); per-call credentials are tried first. */
   readonly credentials?: CredentialLookup;
+  /**
+   * Credentials that take I/O to find, tried in order after the call's own (a pod's pull secrets), each run only
+   * when those before it had none for the image or had theirs refused: the kubelet's credential provider plugins,
+   * then (the CLI, or serve with --fallback-credentials) the guard's docker config, auth.json and their helpers.
+   */
+  readonly credentialSources?: readonly CredentialSource[];
   /** PEM bundle of extra CAs trusted for registries. */
   readonly extraCaPem?: string;
   /** Persist layer indexes, manifests, configs and complete platform facts here (JSON per digest). */
@@ -186,6 +194,49 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Cachi
    */
   const knownTags = new LruCache<{ readonly ref: ImageReference; readonly facts: ImageFacts }>({ maxEntries: KNOWN_REFERENCES, maxBytes: KNOWN_REFERENCES });
   const tagKey = (ref: ImageReference, ctx: Pick<CallContext, 'credentials'>): string => `${client.access(ref, { signal: NEVER, ...ctx })}:${ref.tag ?? ''}`;
+  const sources = options.credentialSources ?? [];
+
+  /**
+   * The credentials an inspection tries, in order, as the kubelet tries each credential it has for an image until a
+   * pull is not refused: the call's own (a pod's pull secrets) when they have one for the image, then each source's
+   * (the kubelet's provider plugins, the guard's own files and helpers), a source being run only when reached. A
+   * credential already tried is not tried again. With none at all, the call's lookup is tried alone (anonymous).
+   * The lookup tried is what every cache key of the attempt is computed from (`access`), so who may reuse what
+   * stays as with pull secrets alone.
+   */
+  async function* credentialsToTry(ref: ImageReference, given: CredentialLookup | undefined, signal: AbortSignal): AsyncGenerator<CredentialLookup | undefined> {
+    if (sources.length === 0) {
+      yield given;
+      return;
+    }
+    const target = client.credentialTarget(ref);
+    const tried = new Set<string>();
+    const untried = (lookup: CredentialLookup | undefined): boolean => {
+      const credential = lookup?.(target.host, target.repository);
+      if (credential === undefined || tried.has(fingerprint(credential))) return false;
+      tried.add(fingerprint(credential));
+      return true;
+    };
+    if (untried(given)) yield given;
+    for (const source of sources) {
+      const found = await abortable(source.resolve(target, signal), signal);
+      if (untried(found)) yield found;
+    }
+    if (tried.size === 0) yield given;
+  }
+
+  /** The first of `credentialsToTry` from memory only; undefined when a source would have to run. */
+  function knownCallCredentials(ref: ImageReference, given: CredentialLookup | undefined): { readonly lookup: CredentialLookup | undefined } | undefined {
+    if (sources.length === 0) return { lookup: given };
+    const target = client.credentialTarget(ref);
+    if (given?.(target.host, target.repository) !== undefined) return { lookup: given };
+    for (const source of sources) {
+      const found = source.peek(target);
+      if (found === undefined) return undefined;
+      if (found.lookup?.(target.host, target.repository) !== undefined) return { lookup: found.lookup };
+    }
+    return { lookup: given };
+  }
   let knownHits = 0;
 
   const track = <T>(promise: Promise<T>): Promise<T> => {
@@ -354,7 +405,7 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Cachi
     return platformFlights.run(key, ctx.signal, scan);
   }
 
-  async function run(ref: ImageReference, reference: string, ctx: CallContext, earlyStop: boolean, progress: Progress): Promise<ImageFacts> {
+  async function run(ref: ImageReference, reference: string, ctx: CallContext, earlyStop: boolean, progress: Progress, platform?: Platform): Promise<ImageFacts> {
     let digest = ref.digest;
     let staleTag: StaleTag | undefined;
     if (digest === undefined) {
@@ -377,11 +428,23 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Cachi
       if (entries.length > maxPlatforms) {
         throw new InspectError('too-large', reference, `${reference} is an index of ${entries.length} linux platforms, more than the ${maxPlatforms} inspected`, { registry: ref.registry });
       }
-      progress.scans = entries.map((e) => e.digest);
-      platforms = await Promise.all(entries.map((e) => platformFacts(ref, e.digest, platformString(e.platform), ctx, earlyStop)));
+      let chosen = entries;
+      if (platform !== undefined) {
+        const picked = pickPlatform(entries, platform);
+        const have = entries.map((e) => platformString(e.platform)).join(', ');
+        if (picked === undefined) throw new InspectError('no-platform', reference, `${reference} has no ${platformString(platform)} image (it has ${have})`, { registry: ref.registry });
+        chosen = [picked];
+      }
+      progress.scans = chosen.map((e) => e.digest);
+      platforms = await Promise.all(chosen.map((e) => platformFacts(ref, e.digest, platformString(e.platform), ctx, earlyStop)));
     } else {
       progress.scans = [digest];
       platforms = [await platformFacts(ref, digest, undefined, ctx, earlyStop)];
+      const only = platforms[0];
+      const actual = only === undefined ? undefined : parsePlatform(only.platform);
+      if (platform !== undefined && only !== undefined && (actual === undefined || !platformMatches(platform, actual))) {
+        throw new InspectError('no-platform', reference, `${reference} is a ${only.platform} image, not ${platformString(platform)}`, { registry: ref.registry });
+      }
     }
     const facts = combinePlatforms(reference, digest, platforms);
     return staleTag === undefined ? facts : { ...facts, staleTag };
@@ -396,9 +459,23 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Cachi
       try {
         signal.throwIfAborted();
         ref = parseReference(reference);
-        const ctx: CallContext = { signal, deadline: callOptions.deadline, credentials: callOptions.credentials };
-        const facts = await abortable(run(ref, reference, ctx, callOptions.earlyStop ?? earlyStopDefault, progress), signal);
-        const complete = facts.platforms.every((p) => !p.scan.stoppedEarly);
+        let facts: ImageFacts | undefined;
+        let refused: unknown;
+        progress.step = 'the registry credentials';
+        for await (const credentials of credentialsToTry(ref, callOptions.credentials, signal)) {
+          try {
+            const ctx: CallContext = { signal, deadline: callOptions.deadline, credentials };
+            facts = await abortable(run(ref, reference, ctx, callOptions.earlyStop ?? earlyStopDefault, progress, callOptions.platform), signal);
+            break;
+          } catch (err) {
+            if (!(err instanceof RegistryError && err.code === 'unauthorized') || signal.aborted) throw err;
+            refused = err;
+            progress.step = 'the registry credentials';
+          }
+        }
+        if (facts === undefined) throw refused;
+        // One platform's facts are not the reference's: the answer from memory (known) must be every platform's.
+        const complete = facts.platforms.every((p) => !p.scan.stoppedEarly) && callOptions.platform === undefined;
         if (complete && ref.digest !== undefined) knownFacts.set(reference, facts, 1);
         if (complete && ref.digest === undefined && facts.staleTag === undefined) knownTags.set(reference, { ref, facts }, 1);
         logger.debug({ image: reference, digest: facts.digest, ms: Date.now() - started }, 'image inspected');
@@ -417,7 +494,8 @@ export function createImageInspector(options: ImageInspectorOptions = {}): Cachi
 
     known(reference, credentials) {
       const tag = knownTags.get(reference);
-      const facts = tag === undefined ? knownFacts.get(reference) : tags.peek(tagKey(tag.ref, { credentials })) === tag.facts.digest ? tag.facts : undefined;
+      const access = tag === undefined ? undefined : knownCallCredentials(tag.ref, credentials);
+      const facts = tag === undefined ? knownFacts.get(reference) : access !== undefined && tags.peek(tagKey(tag.ref, { credentials: access.lookup })) === tag.facts.digest ? tag.facts : undefined;
       if (facts !== undefined) knownHits++;
       return facts;
     },

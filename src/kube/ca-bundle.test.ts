@@ -41,8 +41,17 @@ describe('startCaBundleReconciler', () => {
     });
     try {
       await reconciler.firstSuccess;
-      assert.deepEqual(rounds.map((r) => r.kind), ['error', 'error', 'ok']);
-      assert.deepEqual(rounds[2], { kind: 'ok', results: [{ ref: { kind: 'ValidatingWebhookConfiguration', name: 'g' }, result: 'patched' }, { ref: { kind: 'MutatingWebhookConfiguration', name: 'g' }, result: 'patched' }] });
+      assert.deepEqual(
+        rounds.map((r) => r.kind),
+        ['error', 'error', 'ok'],
+      );
+      assert.deepEqual(rounds[2], {
+        kind: 'ok',
+        results: [
+          { ref: { kind: 'ValidatingWebhookConfiguration', name: 'g' }, result: 'patched' },
+          { ref: { kind: 'MutatingWebhookConfiguration', name: 'g' }, result: 'patched' },
+        ],
+      });
       while (rounds.length < 5) await new Promise((resolve) => setTimeout(resolve, 10));
       assert.equal(rounds.at(-1)?.kind, 'ok');
     } finally {

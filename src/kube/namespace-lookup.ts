@@ -31,7 +31,7 @@ export function kubeNamespaces(kubeConfig: KubeConfig, options: KubeNamespacesOp
     }
   };
   return {
-    lookup(name, signal) {
+    async lookup(name, signal) {
       const cached = cache.get(name);
       return cached && Date.now() - cached.readAt < ttlMs ? cached.info : read(name, signal, cached);
     },

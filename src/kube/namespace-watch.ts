@@ -28,7 +28,7 @@ export function watchNamespaces(kubeConfig: KubeConfig, fallback: NamespaceDirec
   });
   return {
     watch,
-    lookup: (name, signal) => known.get(name) ?? fallback.lookup(name, signal),
+    lookup: async (name, signal) => known.get(name) ?? fallback.lookup(name, signal),
     exists: (name) => known.has(name) || fallback.exists(name),
   };
 }

@@ -14,6 +14,10 @@ export interface PolicyCondition {
 export interface PolicyStatus {
   readonly observedGeneration?: number;
   readonly conditions: readonly PolicyCondition[];
+  /** What the policy in force should still change (a deprecated spelling); absent when nothing. */
+  readonly warnings?: readonly string[];
+  /** The background audit's fields (src/kube/background-audit.ts), kept as they are by this writer. */
+  readonly [field: string]: unknown;
 }
 
 /**
@@ -26,7 +30,9 @@ export function desiredStatus(state: PolicyState, shown: PolicyStatus | undefine
   const message = ready ? 'policy compiled and in force' : `rejected, the last good generation stays in force: ${state.error ?? 'invalid'}`;
   const previous = shown?.conditions?.find((c) => c.type === 'Ready');
   const status = ready ? 'True' : 'False';
-  if (previous?.status === status && previous.message === message && shown?.observedGeneration === state.generation) return undefined;
+  const warnings = state.warnings ?? [];
+  const sameWarnings = JSON.stringify(shown?.warnings ?? []) === JSON.stringify(warnings);
+  if (previous?.status === status && previous.message === message && shown?.observedGeneration === state.generation && sameWarnings) return undefined;
   const condition: PolicyCondition = {
     type: 'Ready',
     status,
@@ -35,7 +41,14 @@ export function desiredStatus(state: PolicyState, shown: PolicyStatus | undefine
     ...(state.generation === undefined ? {} : { observedGeneration: state.generation }),
     lastTransitionTime: previous?.status === status ? previous.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
   };
-  return { ...(state.generation === undefined ? {} : { observedGeneration: state.generation }), conditions: [condition] };
+  // Fields other writers own (the background audit's) are carried over as shown.
+  const { observedGeneration: _generation, conditions: _conditions, warnings: _warnings, ...others } = shown ?? { conditions: [] };
+  return {
+    ...others,
+    ...(state.generation === undefined ? {} : { observedGeneration: state.generation }),
+    conditions: [condition],
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
 }
 
 export interface StatusWriter {

@@ -47,6 +47,9 @@ describe('webhooksWithCaBundle', () => {
   });
 
   it('refuses a file without webhook configurations', () => {
-    assert.throws(() => webhooksWithCaBundle('apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n', { caBundle: '', service: 's', namespace: 'n' }, 'm.yaml'), /m\.yaml: no ValidatingWebhookConfiguration/);
+    assert.throws(
+      () => webhooksWithCaBundle('apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n', { caBundle: '', service: 's', namespace: 'n' }, 'm.yaml'),
+      /m\.yaml: no ValidatingWebhookConfiguration/,
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { parseAllDocuments, type Document } from 'yaml';
+import { quoteMisreadable } from '../shared/portable-yaml.js';
 
 export interface WebhookManifestTarget {
   /** base64 of the CA PEM. */
@@ -20,7 +21,8 @@ export class WebhookManifestError extends Error {
  * Comments and layout are kept.
  */
 export function webhooksWithCaBundle(yamlText: string, target: WebhookManifestTarget, origin: string): string {
-  const documents = parseAllDocuments(yamlText);
+  // Read as kubectl reads it (YAML 1.1); what is written back quotes whatever a reader could misread.
+  const documents = parseAllDocuments(yamlText, { version: '1.1' });
   const kept: Document[] = [];
   for (const doc of documents) {
     if (!('errors' in doc) || doc.errors.length > 0) throw new WebhookManifestError(`${origin}: not valid YAML: ${'errors' in doc ? doc.errors[0]?.message : 'empty document'}`);
@@ -38,7 +40,7 @@ export function webhooksWithCaBundle(yamlText: string, target: WebhookManifestTa
     kept.push(doc);
   }
   if (kept.length === 0) throw new WebhookManifestError(`${origin}: no ValidatingWebhookConfiguration or MutatingWebhookConfiguration`);
-  return kept.map((doc) => doc.toString({ lineWidth: 0 }).replace(/^---\n/, '')).join('---\n');
+  return kept.map((doc) => quoteMisreadable(doc).toString({ lineWidth: 0 }).replace(/^---\n/, '')).join('---\n');
 }
 
 function excludeNamespace(doc: Document, webhook: number, from: string, to: string): void {

@@ -30,7 +30,8 @@ function fakeInspector(): CachingImageInspector & { hits: number; misses: number
   return fake;
 }
 
-const value = async (text: Promise<string>, line: string) => Number(new RegExp(`^${line.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(await text)?.[1] ?? Number.NaN);
+const value = async (text: Promise<string>, line: string) =>
+  Number(new RegExp(`^${line.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(await text)?.[1] ?? Number.NaN);
 
 describe('measuredInspector', () => {
   it('counts inspections (answered from memory too) by result, failures by code, and copies the cache counts (background work included)', async () => {

@@ -12,9 +12,9 @@ describe('asEnforced: a policy as it would read switched to Enforce', () => {
     ['an unset mode (whose default is DryRun) becomes Enforce', {}, { mode: 'Enforce' }],
     ['an Enforce mode stays Enforce', { mode: 'Enforce' }, { mode: 'Enforce' }],
     [
-      'a rule in DryRun becomes Enforce, a rule Off stays Off, a rule without action follows the mode',
-      { mode: 'DryRun', rules: { noShell: { action: 'DryRun' }, nonRoot: { action: 'Off' }, noPackageManager: { allowOptOut: true } } },
-      { mode: 'Enforce', rules: { noShell: { action: 'Enforce' }, nonRoot: { action: 'Off' }, noPackageManager: { allowOptOut: true } } },
+      'a rule in DryRun becomes Enforce, a rule Disabled stays Disabled, a rule without action follows the mode',
+      { mode: 'DryRun', rules: { noShell: { action: 'DryRun' }, nonRoot: { action: 'Disabled' }, noPackageManager: { allowOptOut: true } } },
+      { mode: 'Enforce', rules: { noShell: { action: 'Enforce' }, nonRoot: { action: 'Disabled' }, noPackageManager: { allowOptOut: true } } },
     ],
     [
       'exceptions and mutate are left alone (an audit judges, it does not patch)',
@@ -41,7 +41,7 @@ describe('asEnforced: a policy as it would read switched to Enforce', () => {
     }
   });
 
-  it('compiled through the PolicyStore, every action is Enforce or Off', () => {
+  it('compiled through the PolicyStore, every action is Enforce or Disabled (the deprecated Off too)', () => {
     const store = new PolicyStore({ guardNamespace: 'distroless-guard' });
     const outcome = store.loadObjects([asEnforced(policy({ rules: { noPrivilegeEscalation: { action: 'Off' }, noShell: { action: 'DryRun' } } }))]);
     assert.equal(outcome.ok, true, outcome.error);
@@ -49,7 +49,7 @@ describe('asEnforced: a policy as it would read switched to Enforce', () => {
     assert.ok(compiled);
     assert.deepEqual(
       RULE_NAMES.map((rule) => [rule, compiled.actionOf(rule)]),
-      RULE_NAMES.map((rule) => [rule, rule === 'noPrivilegeEscalation' ? 'Off' : 'Enforce']),
+      RULE_NAMES.map((rule) => [rule, rule === 'noPrivilegeEscalation' ? 'Disabled' : 'Enforce']),
     );
   });
 });

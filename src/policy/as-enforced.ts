@@ -2,7 +2,7 @@ import { isJsonObject } from '../shared/records.js';
 
 /**
  * A DistrolessPolicy document as it would read after switching it to Enforce: `spec.mode` DryRun (or unset, whose
- * default is DryRun) becomes Enforce, and so does every `spec.rules.<rule>.action: DryRun`; `Off` stays Off, and
+ * default is DryRun) becomes Enforce, and so does every `spec.rules.<rule>.action: DryRun`; Disabled (or `Off`) stays so, and
  * `spec.mutate` is left alone (an audit judges, it does not patch). Works on the raw document, before validation,
  * so a malformed one is passed through untouched and rejected by the store as it would be anyway.
  */

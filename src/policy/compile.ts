@@ -1,6 +1,6 @@
 import { compileGlobs } from './glob.js';
 import { compileSelector, describeSelector, type Labels } from './selector.js';
-import type { Action, DistrolessPolicy, InitContainerSpec, MutateSpec, PinDigestMode, ResourceFilter, RuleException, RuleName } from './types.js';
+import { DEPRECATED_OFF, type Action, type ActionSpelling, type DistrolessPolicy, type InitContainerSpec, type MutateSpec, type PinDigestMode, type ResourceFilter, type RuleException, type RuleName } from './types.js';
 
 export interface NamespaceInfo {
   readonly name: string;
@@ -86,7 +86,7 @@ export function compilePolicy(policy: DistrolessPolicy, options: CompileOptions)
     name: policy.metadata.name,
     generation: policy.metadata.generation,
     failurePolicy: spec.failurePolicy ?? 'Fail',
-    mutate: compileMutate(policy.metadata.name, spec.mutate ?? {}, spec.mutate?.action ?? mode),
+    mutate: compileMutate(policy.metadata.name, spec.mutate ?? {}, actionOf(spec.mutate?.action ?? mode)),
     appliesTo(scope, image) {
       if (builtinExcluded.has(scope.namespace.name)) {
         return notMatched(`namespace ${scope.namespace.name} is always excluded (the guard must never block its own repair)`);
@@ -100,7 +100,7 @@ export function compilePolicy(policy: DistrolessPolicy, options: CompileOptions)
       return productionNames(namespace.name) !== undefined || (productionSelector?.(namespace.labels) ?? false);
     },
     actionOf(rule) {
-      return spec.rules?.[rule]?.action ?? mode;
+      return actionOf(spec.rules?.[rule]?.action ?? mode);
     },
     exceptionFor(rule, image) {
       return exceptions.get(rule)?.find((e) => matchesImage(e.matches, image))?.exception;
@@ -109,6 +109,11 @@ export function compilePolicy(policy: DistrolessPolicy, options: CompileOptions)
       return spec.rules?.[rule]?.allowOptOut === true;
     },
   };
+}
+
+/** The deprecated spelling read as what it means (load.ts warns about it). */
+export function actionOf(spelling: ActionSpelling): Action {
+  return spelling === DEPRECATED_OFF ? 'Disabled' : spelling;
 }
 
 function compileMutate(policy: string, mutate: MutateSpec, action: Action): CompiledMutate {

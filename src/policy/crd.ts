@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { portableYaml } from '../shared/portable-yaml.js';
 import { DEFAULT_POLICY_YAML } from './default-policy.js';
 import { policyDocumentSchema, policySpecSchema } from './schema.js';
 import { POLICY_API_VERSION, POLICY_KIND } from './types.js';
@@ -6,11 +6,31 @@ import { POLICY_API_VERSION, POLICY_KIND } from './types.js';
 export const [POLICY_GROUP, POLICY_VERSION] = POLICY_API_VERSION.split('/') as [string, string];
 export const POLICY_PLURAL = 'distrolesspolicies';
 
-/** Written by the leader replica (src/kube/policy-status.ts). */
+/** How many violations the status lists at most (Gatekeeper's --constraint-violations-limit default is 20). */
+export const STATUS_VIOLATIONS_LIMIT = 20;
+
+/** Written by the leader replica (src/kube/policy-status.ts; the audit fields by src/kube/background-audit.ts). */
 const statusSchema = {
   type: 'object',
   properties: {
     observedGeneration: { type: 'integer', format: 'int64' },
+    warnings: { type: 'array', description: 'What the policy in force should still change (a deprecated spelling)', items: { type: 'string' } },
+    auditTimestamp: { type: 'string', format: 'date-time', description: 'When the background audit (serve --audit-interval) last judged the running pods' },
+    totalViolations: { type: 'integer', format: 'int64', description: 'Workload and rule pairs the last audit found this policy would deny, every DryRun as Enforce' },
+    violations: {
+      type: 'array',
+      description: `The first ${STATUS_VIOLATIONS_LIMIT} of them (all are in the namespaces' PolicyReports)`,
+      items: {
+        type: 'object',
+        properties: {
+          kind: { type: 'string' },
+          namespace: { type: 'string' },
+          name: { type: 'string' },
+          rule: { type: 'string' },
+          message: { type: 'string' },
+        },
+      },
+    },
     conditions: {
       type: 'array',
       'x-kubernetes-list-type': 'map',
@@ -57,6 +77,8 @@ export function policyCrd(): Record<string, unknown> {
             { name: 'Mode', type: 'string', jsonPath: '.spec.mode', description: 'Default action of the rules (Enforce or DryRun)' },
             { name: 'Failure', type: 'string', jsonPath: '.spec.failurePolicy', description: 'When image facts cannot be had: Fail or Ignore' },
             { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+            { name: 'Violations', type: 'integer', jsonPath: '.status.totalViolations', description: 'What the last background audit found it would deny' },
+            { name: 'Last Audit', type: 'date', jsonPath: '.status.auditTimestamp' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
           ],
           schema: {
@@ -80,11 +102,11 @@ export function policyCrd(): Record<string, unknown> {
 }
 
 /**
- * Written as YAML 1.1, which kubectl reads: strings 1.1 would take for other types (the enum value `Off`, a boolean
- * false to kubectl) come out quoted, so the installed CRD allows "Off" and not `false`.
+ * Written so that every YAML reader reads it as generated, kubectl's YAML 1.1 included: the deprecated enum value
+ * `Off` (the boolean false to kubectl when plain) comes out quoted, so the installed CRD allows "Off", not `false`.
  */
 export function policyCrdYaml(): string {
-  return `# Generated from src/policy/schema.ts by \`npm run gen:crd\`; do not edit by hand.\n${stringify(policyCrd(), { lineWidth: 0, version: '1.1' })}`;
+  return `# Generated from src/policy/schema.ts by \`npm run gen:crd\`; do not edit by hand.\n${portableYaml(policyCrd())}`;
 }
 
 /** The embedded default policy as a cluster object (manifests/base/default-policy.yaml): DryRun everywhere. */

@@ -31,7 +31,12 @@ describe('watchTextFile', () => {
       await symlink('..data/policy.yaml', join(dir, 'policy.yaml'));
       const changes: string[] = [];
       const errors: string[] = [];
-      const watch = watchTextFile(join(dir, 'policy.yaml'), { intervalMs: 20, initial: 'one', onChange: (t) => changes.push(t), onError: (e) => errors.push(String(e)) });
+      const watch = watchTextFile(join(dir, 'policy.yaml'), {
+        intervalMs: 20,
+        initial: 'one',
+        onChange: (t) => changes.push(t),
+        onError: (e) => errors.push(String(e)),
+      });
       try {
         await sleep(100);
         assert.deepEqual(changes, [], 'the initial text is not a change');

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { compilePolicies } from './compile.js';
 import { DEFAULT_POLICY_YAML } from './default-policy.js';
 import { compileGlob } from './glob.js';
-import { parsePolicies, PolicyLoadError } from './load.js';
+import { parsePolicies, PolicyLoadError, policyWarnings } from './load.js';
 import { compileSelector } from './selector.js';
 
 describe('globs', () => {
@@ -44,7 +44,7 @@ describe('loading policies', () => {
     [
       'a wrong action lists the allowed ones',
       policy('  rules:\n    noShell:\n      action: Deny\n'),
-      /spec\.rules\.noShell\.action must be one of "Enforce", "DryRun", "Off"/,
+      /spec\.rules\.noShell\.action must be one of "Enforce", "DryRun", "Disabled"/,
     ],
     ['an unknown rule is named', policy('  rules:\n    noShel: {}\n'), /spec\.rules\.noShel is not a known field/],
     [
@@ -58,10 +58,103 @@ describe('loading policies', () => {
     ['two policies with one name are refused', `${policy('  mode: Enforce\n')}---\n${policy('  mode: DryRun\n')}`, /a second policy is named "p"/],
   ];
   for (const [name, text, message] of invalid) {
-    it(name, () => assert.throws(() => parsePolicies(text, 'policy.yaml'), (e: unknown) => e instanceof PolicyLoadError && message.test(e.message) && e.message.startsWith('policy.yaml')));
+    it(name, () =>
+      assert.throws(
+        () => parsePolicies(text, 'policy.yaml'),
+        (e: unknown) => e instanceof PolicyLoadError && message.test(e.message) && e.message.startsWith('policy.yaml'),
+      ),
+    );
   }
   it('metadata may carry labels and annotations', () => {
     assert.equal(parsePolicies(policy('  mode: Enforce\n').replace('  name: p', '  name: p\n  labels: {a: b}'), 'x').length, 1);
+  });
+});
+
+describe('policies are read the way kubectl reads them (YAML 1.1)', () => {
+  // [what, spec lines, the error the file gets (what the API server refuses too)]
+  const refused: Array<[string, string, RegExp]> = [
+    [
+      'an unquoted Off is the boolean false: named, with the fix',
+      '  rules:\n    noShell: {action: Off}\n',
+      new RegExp(
+        String.raw`spec\.rules\.noShell\.action must be of type string, not the boolean false: ` +
+          String.raw`YAML 1\.1, as kubectl reads it, takes an unquoted Off for false; write Disabled$`,
+      ),
+    ],
+    [
+      'an unquoted off in lower case, in mutate',
+      '  mutate: {action: off}\n',
+      /spec\.mutate\.action must be of type string, not the boolean false: .* write Disabled$/,
+    ],
+    [
+      'a label value yes is the boolean true',
+      '  match: {namespaceSelector: {matchLabels: {monitored: yes}}}\n',
+      /matchLabels\.monitored must be .*unquoted yes for true; quote it: "yes"$/,
+    ],
+    [
+      'a namespace named n is the boolean false',
+      '  match: {namespaces: [shop, n]}\n',
+      /spec\.match\.namespaces\.1 must be of type string, not the boolean false: .*unquoted n for false/,
+    ],
+    ['a quoted boolean is no trap, just the wrong value', '  mode: "true"\n', /spec\.mode must be one of "Enforce", "DryRun"$/],
+  ];
+  for (const [name, spec, message] of refused) {
+    it(`refuses ${name}`, () =>
+      assert.throws(
+        () => parsePolicies(policy(spec), 'p.yaml'),
+        (e: unknown) => e instanceof PolicyLoadError && message.test(e.message),
+      ));
+  }
+
+  it('a null field is dropped before validation, as the API server prunes it (then defaults it)', () => {
+    assert.equal(parsePolicies(policy('  failurePolicy: ~\n  mode: Enforce\n'), 'x')[0]?.spec.failurePolicy, undefined);
+  });
+
+  // [what, the deprecated spellings, the warnings]
+  const deprecated: Array<[string, string, string[]]> = [
+    ['a quoted "Off" is read, with a warning naming the field', '  rules:\n    noShell: {action: "Off"}\n', ['spec.rules.noShell.action']],
+    ["mutate's too", "  mutate: {action: 'Off'}\n  rules: {nonRoot: {action: Disabled}}\n", ['spec.mutate.action']],
+    ['Disabled needs no warning', '  rules:\n    noShell: {action: Disabled}\n', []],
+  ];
+  for (const [name, spec, fields] of deprecated) {
+    it(name, () => {
+      const warnings = policyWarnings(parsePolicies(policy(spec), 'x')[0] ?? assert.fail('no policy'));
+      assert.deepEqual(warnings.map((w) => w.split(':')[0]), fields);
+      for (const w of warnings) assert.match(w, /"Off" is deprecated and read as Disabled .*: write Disabled$/);
+    });
+  }
+});
+
+describe('kubectl get dgp -o yaml output is a policy file', () => {
+  const listed = `apiVersion: v1
+kind: List
+items:
+  - apiVersion: distroless-guard.io/v1alpha1
+    kind: DistrolessPolicy
+    metadata: {name: a, generation: 3, uid: 0b9e, resourceVersion: "812", creationTimestamp: "2026-11-28T10:00:00Z"}
+    spec: {mode: Enforce, failurePolicy: Fail}
+    status: {observedGeneration: 3, totalViolations: 2, conditions: [{type: Ready, status: "True"}]}
+  - apiVersion: distroless-guard.io/v1alpha1
+    kind: DistrolessPolicy
+    metadata: {name: b}
+    spec: {rules: {noShell: {action: Disabled}}}
+metadata: {resourceVersion: ""}
+`;
+  it('a List is its items; status and server-set metadata are ignored', () => {
+    const policies = parsePolicies(listed, 'dgp.yaml');
+    assert.deepEqual(policies.map((p) => [p.metadata.name, p.spec.mode ?? '-']), [['a', 'Enforce'], ['b', '-']]);
+  });
+  it('one object with its status (kubectl get dgp NAME -o yaml) is read too', () => {
+    assert.equal(parsePolicies(`${policy('  mode: Enforce\n')}status: {observedGeneration: 1}\n`, 'one.yaml').length, 1);
+  });
+  it('an invalid item is named by its place in the List', () => {
+    assert.throws(
+      () => parsePolicies(listed.replace('mode: Enforce', 'mode: Enforse'), 'dgp.yaml'),
+      /dgp\.yaml \(item 1\): invalid DistrolessPolicy: spec\.mode must be one of/,
+    );
+  });
+  it('Lists and documents mix in one multi-document file', () => {
+    assert.equal(parsePolicies(`${listed}---\n${policy('  mode: DryRun\n', 'c')}`, 'all.yaml').length, 3);
   });
 });
 
@@ -133,12 +226,22 @@ describe('loading spec.mutate', () => {
     assert.equal(init?.allowRoot, false);
   });
 
-  const init = (fields: string) => policy(`  mutate:\n    initContainers:\n      - {name: setup, image: busybox, volume: {name: shared, mountPath: /shared}${fields}}\n`);
+  const init = (fields: string) =>
+    policy(`  mutate:\n    initContainers:\n      - {name: setup, image: busybox, volume: {name: shared, mountPath: /shared}${fields}}\n`);
   const invalid: Array<[string, string, RegExp]> = [
     ['a typo in a mutate field is named', policy('  mutate:\n    pinDigests: Always\n'), /spec\.mutate\.pinDigests is not a known field/],
-    ['pinDigest lists its modes', policy('  mutate:\n    pinDigest: Yes\n'), /spec\.mutate\.pinDigest must be one of "Always", "Production", "Never"/],
+    ['pinDigest lists its modes', policy('  mutate:\n    pinDigest: Sometimes\n'), /spec\.mutate\.pinDigest must be one of "Always", "Production", "Never"/],
+    [
+      'pinDigest: Yes is the boolean true in YAML 1.1',
+      policy('  mutate:\n    pinDigest: Yes\n'),
+      /pinDigest must be of type string, not the boolean true: .*unquoted Yes for true/,
+    ],
     ['rootFallbackUid 0 is no fallback', policy('  mutate:\n    rootFallbackUid: 0\n'), /spec\.mutate\.rootFallbackUid must be >= 1/],
-    ['rootFallbackUid must be an integer', policy('  mutate:\n    rootFallbackUid: "65532"\n'), /spec\.mutate\.rootFallbackUid must be integer/],
+    [
+      'rootFallbackUid must be an integer',
+      policy('  mutate:\n    rootFallbackUid: "65532"\n'),
+      /spec\.mutate\.rootFallbackUid must be of type integer, not the string "65532"$/,
+    ],
     ['a relative writable dir is refused', policy('  mutate:\n    writableDirs: [tmp]\n'), /spec\.mutate\.writableDirs\.0 must match pattern/],
     ['a writable dir with .. is refused', policy('  mutate:\n    writableDirs: [/var/../etc]\n'), /spec\.mutate\.writableDirs\.0 must match pattern/],
     ['a writable dir with a trailing slash is refused', policy('  mutate:\n    writableDirs: [/tmp/]\n'), /spec\.mutate\.writableDirs\.0 must match pattern/],
@@ -153,15 +256,21 @@ describe('loading spec.mutate', () => {
     ['a quantity is a number or a string', init(', resources: {limits: {cpu: [1]}}'), /spec\.mutate\.initContainers\.0\.resources\.limits\.cpu/],
     ['resources keep to limits and requests', init(', resources: {limit: {cpu: 1}}'), /resources\.limit is not a known field/],
     ['the volume mountPath is absolute', init('').replace('mountPath: /shared', 'mountPath: shared'), /volume\.mountPath must match pattern/],
-    ['allowRoot is a boolean', init(', allowRoot: "yes"'), /allowRoot must be boolean/],
+    ['allowRoot is a boolean', init(', allowRoot: "yes"'), /allowRoot must be of type boolean, not the string "yes"$/],
     [
       'two init containers with one name are refused',
-      policy('  mutate:\n    initContainers:\n      - {name: setup, image: a, volume: {name: v, mountPath: /v}}\n      - {name: setup, image: b, volume: {name: w, mountPath: /w}}\n'),
+      policy(
+        '  mutate:\n    initContainers:\n      - {name: setup, image: a, volume: {name: v, mountPath: /v}}\n' +
+          '      - {name: setup, image: b, volume: {name: w, mountPath: /w}}\n',
+      ),
       /spec\.mutate\.initContainers\.1\.name "setup" is declared twice/,
     ],
     [
       'one volume at two paths is refused',
-      policy('  mutate:\n    initContainers:\n      - {name: a, image: a, volume: {name: v, mountPath: /v}}\n      - {name: b, image: b, volume: {name: v, mountPath: /w}}\n'),
+      policy(
+        '  mutate:\n    initContainers:\n      - {name: a, image: a, volume: {name: v, mountPath: /v}}\n' +
+          '      - {name: b, image: b, volume: {name: v, mountPath: /w}}\n',
+      ),
       /spec\.mutate\.initContainers\.1\.volume "v" is mounted at \/v by another init container/,
     ],
   ];
@@ -177,7 +286,9 @@ describe('compiled policies', () => {
       policy(
         '  mode: Enforce\n  match:\n    namespaces: ["team-*", "prod"]\n  exclude:\n    namespaces: ["team-legacy"]\n    images: ["registry.k8s.io/*"]\n' +
           '  production:\n    namespaces: ["prod"]\n    namespaceSelector: {matchLabels: {environment: production}}\n' +
-          '  rules:\n    noShell:\n      action: DryRun\n      exceptions: [{images: ["debian:*"], reason: "legacy batch jobs"}]\n    noPackageManager: {action: "Off"}\n',
+          '  rules:\n    noShell:\n      action: DryRun\n      exceptions: [{images: ["debian:*"], reason: "legacy batch jobs"}]\n' +
+          '    noPackageManager: {action: Disabled}\n' +
+          '    nonRoot: {action: DryRun}\n    noPrivilegeEscalation: {action: "Off"}\n',
       ),
       'x',
     ),
@@ -199,7 +310,10 @@ describe('compiled policies', () => {
   it('a pinned image still matches the globs and exceptions written for its tag', () => {
     const digest = `sha256:${'a'.repeat(64)}`;
     const [exact] = compilePolicies(
-      parsePolicies(policy('  match:\n    images: ["shop/api:1.4"]\n  rules:\n    noShell:\n      exceptions: [{images: ["debian:12"], reason: "batch"}]\n'), 'x'),
+      parsePolicies(
+        policy('  match:\n    images: ["shop/api:1.4"]\n  rules:\n    noShell:\n      exceptions: [{images: ["debian:12"], reason: "batch"}]\n'),
+        'x',
+      ),
       { guardNamespace: 'g' },
     );
     assert.equal(exact?.appliesTo(scope(ns('team-a')), `shop/api:1.4@${digest}`).matched, true);
@@ -216,9 +330,10 @@ describe('compiled policies', () => {
     assert.equal(compiled.isProduction(ns('team-a', { environment: 'staging' })), false);
   });
   it('rule actions default to spec.mode and can be overridden or turned off', () => {
-    assert.equal(compiled.actionOf('nonRoot'), 'Enforce');
+    assert.equal(compiled.actionOf('noDebugTag'), 'Enforce');
     assert.equal(compiled.actionOf('noShell'), 'DryRun');
-    assert.equal(compiled.actionOf('noPackageManager'), 'Off');
+    assert.equal(compiled.actionOf('noPackageManager'), 'Disabled');
+    assert.equal(compiled.actionOf('noPrivilegeEscalation'), 'Disabled', 'the deprecated "Off" means Disabled');
   });
   it('exceptions match by image glob and carry their reason', () => {
     assert.equal(compiled.exceptionFor('noShell', 'debian:12')?.reason, 'legacy batch jobs');

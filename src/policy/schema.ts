@@ -1,4 +1,4 @@
-import { ACTIONS, MODES, PIN_DIGEST_MODES, POLICY_API_VERSION, POLICY_KIND, RULE_NAMES } from './types.js';
+import { ACTIONS, DEPRECATED_OFF, MODES, PIN_DIGEST_MODES, POLICY_API_VERSION, POLICY_KIND, RULE_NAMES } from './types.js';
 
 /**
  * The one schema of a DistrolessPolicy: the CRD's openAPIV3Schema (structural, so the API server can prune and
@@ -51,10 +51,16 @@ const resourceFilter: Schema = {
   },
 };
 
+/**
+ * The deprecated `Off` stays in the enum: policies stored or written with it (quoted) keep validating, and the guard
+ * reads it as Disabled with a warning (in the policy's status, the log, and the CLI's standard error).
+ */
+const action = (what: string): Schema => ({ type: 'string', enum: [...ACTIONS, DEPRECATED_OFF], description: `${what}: Enforce, DryRun or Disabled ("Off" is deprecated)` });
+
 const ruleSpec: Schema = {
   type: 'object',
   properties: {
-    action: { type: 'string', enum: [...ACTIONS] },
+    action: action('Overrides spec.mode for this rule'),
     allowOptOut: { type: 'boolean', description: 'Pods may opt out of this rule with the distroless-guard.io/opt-out annotation and a reason' },
     exceptions: {
       type: 'array',
@@ -93,7 +99,7 @@ const initContainer: Schema = {
 const mutateSpec: Schema = {
   type: 'object',
   properties: {
-    action: { type: 'string', enum: [...ACTIONS] },
+    action: action('What the mutating webhook does (default spec.mode)'),
     securityContext: { type: 'boolean' },
     runAsUserFromImage: { type: 'boolean' },
     // runAsUser's range in the API server (validation.go: 0..2147483647); 0 would be no fallback at all.
@@ -112,7 +118,8 @@ export const policySpecSchema: Schema = {
     match: resourceFilter,
     exclude: resourceFilter,
     production: { type: 'object', properties: { namespaces: stringList('Production namespace globs'), namespaceSelector: labelSelector } },
-    failurePolicy: { type: 'string', enum: ['Fail', 'Ignore'] },
+    // Defaulted by the API server too, so `kubectl get dgp` shows the failure policy in force, never a blank.
+    failurePolicy: { type: 'string', enum: ['Fail', 'Ignore'], default: 'Fail' },
     rules: { type: 'object', properties: Object.fromEntries(RULE_NAMES.map((rule) => [rule, ruleSpec])) },
     mutate: mutateSpec,
   },

@@ -14,7 +14,8 @@ const object = (name: string, generation: number, spec: Record<string, unknown>)
   spec,
   status: { observedGeneration: generation - 1 },
 });
-const summary = (store: PolicyStore): string[] => store.current().map((p) => `${p.name}:${p.actionOf('noShell')}${p.generation === undefined ? '' : `@${p.generation}`}`);
+const summary = (store: PolicyStore): string[] =>
+  store.current().map((p) => `${p.name}:${p.actionOf('noShell')}${p.generation === undefined ? '' : `@${p.generation}`}`);
 
 describe('PolicyStore from a file: all documents or none', () => {
   const cases: { name: string; loads: string[]; expect: string[]; oks: boolean[] }[] = [
@@ -104,6 +105,13 @@ describe('PolicyStore from API objects: each object on its own', () => {
       assert.deepEqual(Object.fromEntries(outcome.states.map((s) => [s.name, s.ready])), step.ready, step.name);
       assert.equal(outcome.ok, Object.values(step.ready).every(Boolean), step.name);
     }
+  });
+
+  it('documents() are the ones in force: a rejected generation leaves the last good one there', () => {
+    const store = new PolicyStore({ guardNamespace: 'g' });
+    store.loadObjects([object('b', 1, { mode: 'Enforce' }), object('a', 1, { mode: 'DryRun' })]);
+    store.loadObjects([object('b', 2, { mode: 'Sometimes' }), object('a', 2, { mode: 'Enforce' })]);
+    assert.deepEqual(store.documents().map((d) => `${d.metadata.name}:${d.spec.mode}@${d.metadata.generation}`), ['a:Enforce@2', 'b:Enforce@1']);
   });
 
   it('the rejection says which field is wrong', () => {

@@ -1,5 +1,5 @@
 import { compilePolicy, type CompileOptions, type CompiledPolicy } from './compile.js';
-import { parsePolicies, PolicyLoadError, validatePolicy } from './load.js';
+import { parsePolicies, PolicyLoadError, policyWarnings, validatePolicy } from './load.js';
 import type { DistrolessPolicy } from './types.js';
 
 /** How one policy fared in the last load: what `status` reports and what is logged. */
@@ -10,6 +10,13 @@ export interface PolicyState {
   readonly ready: boolean;
   /** Why this generation is not in force (the previous good one may be). */
   readonly error?: string;
+  /** What a policy in force should still change (a deprecated spelling): shown in its status, logged, printed. */
+  readonly warnings?: readonly string[];
+}
+
+function readyState(policy: DistrolessPolicy, compiled: CompiledPolicy): PolicyState {
+  const warnings = policyWarnings(policy);
+  return { name: compiled.name, generation: compiled.generation, ready: true, ...(warnings.length > 0 ? { warnings } : {}) };
 }
 
 export interface LoadOutcome {
@@ -38,6 +45,11 @@ export class PolicyStore {
     return this.compiled;
   }
 
+  /** The documents in force (the last good generation of each), by name: what serve's background audit judges by. */
+  documents(): readonly DistrolessPolicy[] {
+    return [...this.lastGood.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, { policy }]) => policy);
+  }
+
   /** True once some load succeeded (the guard is not ready before). */
   loaded(): boolean {
     return this.loadedOnce;
@@ -50,10 +62,10 @@ export class PolicyStore {
       next = parsePolicies(text, source).map((policy) => ({ policy, compiled: this.compile(policy, source) }));
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
-      return { ok: false, error, changed: false, states: [...this.lastGood.values()].map(({ compiled }) => ({ name: compiled.name, generation: compiled.generation, ready: true })) };
+      return { ok: false, error, changed: false, states: [...this.lastGood.values()].map(({ policy, compiled }) => readyState(policy, compiled)) };
     }
     const changed = this.replace(new Map(next.map((entry) => [entry.policy.metadata.name, entry])));
-    return { ok: true, changed, states: next.map(({ compiled }) => ({ name: compiled.name, generation: compiled.generation, ready: true })) };
+    return { ok: true, changed, states: next.map(({ policy, compiled }) => readyState(policy, compiled)) };
   }
 
   /** DistrolessPolicy objects as the API server lists them; each is validated on its own. */
@@ -66,8 +78,9 @@ export class PolicyStore {
       try {
         const policy = validatePolicy(withoutServerFields(object), where);
         const withGeneration: DistrolessPolicy = { ...policy, metadata: { ...policy.metadata, ...(meta.generation === undefined ? {} : { generation: meta.generation }) } };
-        next.set(meta.name, { policy: withGeneration, compiled: this.compile(withGeneration, where) });
-        states.push({ name: meta.name, generation: meta.generation, ready: true });
+        const compiled = this.compile(withGeneration, where);
+        next.set(meta.name, { policy: withGeneration, compiled });
+        states.push({ ...readyState(withGeneration, compiled), name: meta.name, generation: meta.generation });
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
         const previous = this.lastGood.get(meta.name);

@@ -8,8 +8,15 @@ export type RuleName = (typeof RULE_NAMES)[number];
 
 export const MODES = ['Enforce', 'DryRun'] as const;
 export type Mode = (typeof MODES)[number];
-export const ACTIONS = ['Enforce', 'DryRun', 'Off'] as const;
+export const ACTIONS = ['Enforce', 'DryRun', 'Disabled'] as const;
 export type Action = (typeof ACTIONS)[number];
+/**
+ * The old spelling of Disabled, still read (with a deprecation warning): unquoted, YAML 1.1 readers such as kubectl
+ * take `Off` for the boolean false, which the API server then refuses as not a string.
+ */
+export const DEPRECATED_OFF = 'Off';
+/** An action as a document may spell it. */
+export type ActionSpelling = Action | typeof DEPRECATED_OFF;
 
 export interface LabelSelectorRequirement {
   readonly key: string;
@@ -37,7 +44,7 @@ export interface RuleException {
 }
 
 export interface RuleSpec {
-  readonly action?: Action;
+  readonly action?: ActionSpelling;
   /**
    * Lets a pod opt out of this rule with the annotation distroless-guard.io/opt-out (naming the rule) and a
    * distroless-guard.io/opt-out-reason; audited. Default false: no opt-out.
@@ -83,7 +90,7 @@ export interface InitContainerSpec {
 
 export interface MutateSpec {
   /** Default: spec.mode. DryRun reports the patch it would apply as a warning, without applying it. */
-  readonly action?: Action;
+  readonly action?: ActionSpelling;
   /** Harden securityContext fields the pod leaves unset. Default true. */
   readonly securityContext?: boolean;
   /** Set runAsUser/runAsGroup to the uid/gid the image's user resolves to, when the pod sets no runAsUser. Default true. */

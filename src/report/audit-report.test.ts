@@ -14,7 +14,14 @@ const finding = (rule: ReportFinding['rule'], outcome: ReportFinding['outcome'],
 
 const deployment = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name, uid: `uid-${name}` });
 
-function pod(name: string, workload: AuditedPod['workload'], decision: AuditedPod['decision'], findings: ReportFinding[] = [], policies = ['prod'], warnings: string[] = []): AuditedPod {
+function pod(
+  name: string,
+  workload: AuditedPod['workload'],
+  decision: AuditedPod['decision'],
+  findings: ReportFinding[] = [],
+  policies = ['prod'],
+  warnings: string[] = [],
+): AuditedPod {
   return { namespace: workload.namespace, name, workload, decision, findings, warnings, policies };
 }
 

@@ -3,12 +3,12 @@
  * mutating webhook would apply. This shape is the `--format json` output, documented in docs/cli.md and held to
  * schemas/check-report.schema.json by a test: change both together, and only compatibly.
  */
-import { stringify } from 'yaml';
 import type { AdmissionRequest } from '../admission/request.js';
 import { outcomeLabel, type Decision } from '../decision/combine-findings.js';
 import type { Finding } from '../decision/finding.js';
-import type { RuleName } from '../policy/types.js';
+import { RULE_NAMES, type RuleName } from '../policy/types.js';
 import type { JsonPatchOperation } from '../shared/json-patch.js';
+import { portableYaml } from '../shared/portable-yaml.js';
 import { podTargetOf, type ContainerKind } from '../workload/targets.js';
 import type { AdmissionEvaluation } from './evaluate.js';
 import type { ManifestObject } from './manifests.js';
@@ -26,7 +26,10 @@ export interface Position {
 export interface ReportFinding {
   readonly policy: string;
   readonly rule: RuleName;
-  /** Enforce: denies; DryRun: a warning; Exempt: excepted (reason says why); NotChecked: facts unavailable, failurePolicy Ignore. */
+  /**
+   * Enforce: denies; DryRun: a warning; Exempt: excepted (reason says why); NotChecked: the answer needs image facts
+   * that were not had (facts unavailable under failurePolicy Ignore, or `--offline`): never a denial.
+   */
   readonly outcome: Outcome;
   readonly container: { readonly kind: ContainerKind; readonly name: string; readonly image: string };
   readonly message: string;
@@ -84,6 +87,7 @@ export function reportFinding(finding: Finding): ReportFinding {
     case 'exempt':
       return { ...base, message: outcome.message, reason: outcome.reason };
     case 'ignored-failure':
+    case 'not-checked':
       return { ...base, message: outcome.message };
   }
 }
@@ -109,7 +113,7 @@ export function checkedObject(manifest: ManifestObject, request: AdmissionReques
     ...(evaluation.skipped === undefined ? {} : { skipped: evaluation.skipped }),
     ...(denial === undefined ? {} : { denial }),
     warnings: evaluation.warnings,
-    findings: evaluation.validation.findings.map((f) => {
+    findings: inReviewOrder([...evaluation.validation.findings, ...(evaluation.validation.notChecked ?? [])]).map((f) => {
       const position = where.get(containerKey(f.container.kind, f.container.name));
       return { ...reportFinding(f), ...(position ? { position } : {}) };
     }),
@@ -135,6 +139,22 @@ export function checkReport(objects: readonly CheckedObject[], images: number): 
   };
 }
 
+/** Findings as the review met them: by container, then policy, then rule (the not-checked ones were kept apart). */
+export function inReviewOrder(findings: readonly Finding[]): Finding[] {
+  const first = <T>(key: (f: Finding) => T): Map<T, number> => {
+    const order = new Map<T, number>();
+    for (const f of findings) if (!order.has(key(f))) order.set(key(f), order.size);
+    return order;
+  };
+  const containers = first((f) => `${f.container.kind}/${f.container.name}`);
+  const policies = first((f) => f.policy);
+  const rank = (f: Finding): number[] => [containers.get(`${f.container.kind}/${f.container.name}`) ?? 0, policies.get(f.policy) ?? 0, RULE_NAMES.indexOf(f.rule)];
+  return [...findings].sort((a, b) => {
+    const [x, y] = [rank(a), rank(b)];
+    return (x[0] ?? 0) - (y[0] ?? 0) || (x[1] ?? 0) - (y[1] ?? 0) || (x[2] ?? 0) - (y[2] ?? 0);
+  });
+}
+
 /** Where each container's image is written in the input (else the container itself). */
 function containerPositions(manifest: ManifestObject, request: AdmissionRequest): Map<string, Position> {
   const positions = new Map<string, Position>();
@@ -149,6 +169,7 @@ function containerPositions(manifest: ManifestObject, request: AdmissionRequest)
 
 const containerKey = (kind: ContainerKind, name: string): string => `${kind}/${name}`;
 
+/** As kubectl would read it back: a string YAML 1.1 would misread is quoted, so the diff shows what applies. */
 function toYaml(value: unknown): string {
-  return stringify(value, { lineWidth: 0 });
+  return portableYaml(value);
 }

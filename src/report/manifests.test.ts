@@ -35,7 +35,10 @@ describe('parseManifests: Kubernetes objects with where they are written', () =>
   });
 
   it('flattens a List (as kubectl get -o yaml writes it) into its items, each located, paths relative to the item', () => {
-    const text = `apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Pod\n    metadata: {name: a}\n    spec:\n      containers: [{name: a, image: busybox}]\n  - apiVersion: v1\n    kind: Pod\n    metadata: {name: b}\n    spec: {containers: []}\n`;
+    const text =
+      `apiVersion: v1\nkind: List\nitems:\n` +
+      `  - apiVersion: v1\n    kind: Pod\n    metadata: {name: a}\n    spec:\n      containers: [{name: a, image: busybox}]\n` +
+      `  - apiVersion: v1\n    kind: Pod\n    metadata: {name: b}\n    spec: {containers: []}\n`;
     const { objects, errors } = parseManifests(text, 'list.yaml');
     assert.deepEqual(errors, []);
     assert.deepEqual(objects.map((o) => [(o.object['metadata'] as { name: string }).name, o.item, o.location.line, o.location.column]), [
@@ -46,7 +49,10 @@ describe('parseManifests: Kubernetes objects with where they are written', () =>
   });
 
   it('reads JSON, tabs included, as YAML 1.2 does', () => {
-    const { objects, errors } = parseManifests('{\n\t"apiVersion": "v1",\n\t"kind": "PodList",\n\t"items": [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}]\n}\n', 'pods.json');
+    const { objects, errors } = parseManifests(
+      '{\n\t"apiVersion": "v1",\n\t"kind": "PodList",\n\t"items": [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}]\n}\n',
+      'pods.json',
+    );
     assert.deepEqual(errors, []);
     assert.deepEqual(objects.map((o) => [o.object['kind'], o.item, o.location.line]), [['Pod', 0, 4]]);
   });

@@ -2,8 +2,21 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ownerIndex, workloadOf, type OwnedObject, type OwnerReference } from './owners.js';
 
-const ref = (kind: string, name: string, extra: Partial<OwnerReference> = {}): OwnerReference => ({ apiVersion: 'apps/v1', kind, name, uid: `uid-${name}`, controller: true, ...extra });
-const pod = (...ownerReferences: OwnerReference[]): OwnedObject => ({ apiVersion: 'v1', kind: 'Pod', namespace: 'shop', name: 'p-1', ...(ownerReferences.length ? { ownerReferences } : {}) });
+const ref = (kind: string, name: string, extra: Partial<OwnerReference> = {}): OwnerReference => ({
+  apiVersion: 'apps/v1',
+  kind,
+  name,
+  uid: `uid-${name}`,
+  controller: true,
+  ...extra,
+});
+const pod = (...ownerReferences: OwnerReference[]): OwnedObject => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  namespace: 'shop',
+  name: 'p-1',
+  ...(ownerReferences.length ? { ownerReferences } : {}),
+});
 
 const owners = ownerIndex([
   { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: 'shop', name: 'web-7d4', ownerReferences: [ref('Deployment', 'web')] },

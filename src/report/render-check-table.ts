@@ -1,5 +1,5 @@
 import { describeContainer } from '../decision/combine-findings.js';
-import type { CheckedObject, CheckReport } from './check-report.js';
+import type { CheckedFinding, CheckedObject, CheckReport } from './check-report.js';
 
 const LABEL: Readonly<Record<CheckedObject['decision'], string>> = {
   denied: 'DENIED',
@@ -9,9 +9,10 @@ const LABEL: Readonly<Record<CheckedObject['decision'], string>> = {
 };
 
 /**
- * The human-readable `check` output: a block per judged object (decision, object, where it is written; then the
- * enforced violations, the warnings kubectl would print, exemptions, and the patch as operations and as a diff), one
- * line per object not judged, and a summary line.
+ * The human-readable `check` output: a block per judged object (decision, object, where it is written; then each
+ * violation with its fix, enforced or DryRun, exemptions, the rules not checked (one line per policy, rule and reason,
+ * naming the containers), the warnings kubectl would print, and the patch as operations and as a diff), one line per
+ * object not judged, and a summary line.
  */
 export function renderCheckTable(report: CheckReport): string {
   const out: string[] = [];
@@ -32,14 +33,17 @@ function renderObject(object: CheckedObject): string[] {
       case 'Enforce':
         lines.push(`  denied:  ${who}: ${finding.message}. Fix: ${finding.fix ?? ''}${at}`);
         break;
+      case 'DryRun':
+        lines.push(`  dry-run: ${who}: ${finding.message}. Fix: ${finding.fix ?? ''}${at}`);
+        break;
       case 'Exempt':
         lines.push(`  exempt:  ${who}: ${finding.message} (${finding.reason ?? ''})${at}`);
         break;
-      case 'DryRun':
       case 'NotChecked':
-        break; // both reach the user as warnings, listed below
+        break; // grouped below
     }
   }
+  lines.push(...notChecked(object.findings));
   for (const warning of object.warnings) lines.push(`  Warning: ${warning}`);
   if (object.patch.length > 0) {
     lines.push(`  patch (${object.patch.length} JSON Patch operation${object.patch.length === 1 ? '' : 's'}):`);
@@ -47,6 +51,17 @@ function renderObject(object: CheckedObject): string[] {
     lines.push('  diff:', ...object.diff.trimEnd().split('\n').map((l) => `    ${l}`));
   }
   return lines;
+}
+
+/** `not checked: [default/noShell] containers app, sidecar: image not inspected`, per policy, rule and reason. */
+function notChecked(findings: readonly CheckedFinding[]): string[] {
+  const groups = new Map<string, Set<string>>();
+  for (const f of findings) {
+    if (f.outcome !== 'NotChecked') continue;
+    const key = `[${f.policy}/${f.rule}] \0: ${f.message}`;
+    groups.set(key, (groups.get(key) ?? new Set()).add(f.container.name));
+  }
+  return [...groups].map(([key, names]) => `  not checked: ${key.replace('\0', `container${names.size === 1 ? '' : 's'} ${[...names].join(', ')}`)}`);
 }
 
 export function summaryLine(report: CheckReport): string {

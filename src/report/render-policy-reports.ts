@@ -94,6 +94,7 @@ function outcomeOf(findings: readonly ReportFinding[], notInspected: boolean): {
   const dryRun = findings.filter((f) => f.outcome === 'DryRun');
   if (dryRun.length > 0) return { result: 'warn', message: say(dryRun, (f) => f.message) };
   const unchecked = findings.filter((f) => f.outcome === 'NotChecked');
+  if (unchecked.length > 0 && notInspected) return { result: 'skip', message: 'image not inspected (--offline)' };
   if (unchecked.length > 0) return { result: 'error', message: say(unchecked, (f) => f.message) };
   if (findings.length > 0) return { result: 'skip', message: say(findings, (f) => `exempt: ${f.reason ?? ''}`) };
   if (notInspected) return { result: 'skip', message: 'image not inspected (--offline)' };

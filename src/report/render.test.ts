@@ -33,12 +33,21 @@ const object = (over: Partial<CheckedObject>): CheckedObject => ({
 
 const report = checkReport(
   [
-    object({ decision: 'denied', denial: 'distroless-guard denied the request: …', findings: [finding('Enforce', { position: { line: 20, column: 18 } })] }),
+    object({
+      decision: 'denied',
+      denial: '[prod/noShell] container "web" (debian:12): …',
+      findings: [finding('Enforce', { position: { line: 20, column: 18 } })],
+    }),
     object({
       name: 'api',
       decision: 'allowed-with-warnings',
-      warnings: ['[distroless-guard] DryRun: container "api" (api:1) would be denied by prod/noShell: image has a shell: /bin/sh'],
-      findings: [finding('DryRun'), finding('Exempt', { rule: 'noPackageManager' }), finding('NotChecked', { rule: 'nonRoot' })],
+      warnings: ['[distroless-guard] prod/noShell would deny container web: image has a shell: /bin/sh'],
+      findings: [
+        finding('DryRun'),
+        finding('Exempt', { rule: 'noPackageManager' }),
+        finding('NotChecked', { rule: 'nonRoot', message: 'image not inspected' }),
+        finding('NotChecked', { rule: 'nonRoot', message: 'image not inspected', container: { kind: 'container', name: 'log', image: 'fluent-bit:3' } }),
+      ],
       patch: [{ op: 'add', path: '/spec/template/spec/containers/0/securityContext', value: { runAsNonRoot: true } }],
       diff: '--- a\n+++ b\n@@ -1 +1,2 @@\n x\n+y\n',
     }),
@@ -56,12 +65,20 @@ describe('check: table', () => {
     assert.match(text, /^SKIPPED {3}Service shop\/web {2}deploy\/web\.yaml:3 {2}\(kind Service is not judged\)$/m);
   });
 
-  it('lists enforced violations with the fix and the image line, warnings as kubectl prints them, exemptions, and the patch twice', () => {
+  it('lists violations (enforced, DryRun) with the fix and the image line, warnings as kubectl prints them, exemptions, and the patch twice', () => {
     assert.match(text, /denied: {2}\[prod\/noShell\] container "web" \(debian:12\): image has a shell: \/bin\/sh\. Fix: use distroless {2}\(line 20\)/);
-    assert.match(text, /Warning: \[distroless-guard\] DryRun: container "api"/);
+    assert.match(text, /dry-run: \[prod\/noShell\] container "web" \(debian:12\): image has a shell: \/bin\/sh\. Fix: use distroless$/m);
+    assert.match(text, /^ {2}Warning: \[distroless-guard\] prod\/noShell would deny container web: image has a shell: \/bin\/sh$/m);
     assert.match(text, /exempt: {2}\[prod\/noPackageManager\] container "web" \(debian:12\): image has a shell: \/bin\/sh \(legacy\)/);
-    assert.match(text, /patch \(1 JSON Patch operation\):\n {4}\{"op":"add","path":"\/spec\/template\/spec\/containers\/0\/securityContext","value":\{"runAsNonRoot":true\}\}/);
+    assert.match(
+      text,
+      /patch \(1 JSON Patch operation\):\n {4}\{"op":"add","path":"\/spec\/template\/spec\/containers\/0\/securityContext","value":\{"runAsNonRoot":true\}\}/,
+    );
     assert.match(text, /diff:\n {4}--- a\n {4}\+\+\+ b\n {4}@@ -1 \+1,2 @@\n {5}x\n {4}\+y\n/);
+  });
+
+  it('lists the rules not checked once per policy, rule and reason, naming the containers', () => {
+    assert.match(text, /^ {2}not checked: \[prod\/nonRoot\] containers web, log: image not inspected$/m);
   });
 
   it('ends with a summary line', () => {
@@ -74,7 +91,10 @@ describe('check: SARIF', () => {
   const results = sarif.runs[0]?.results ?? [];
 
   it('describes every rule once, with a severity for code-scanning UIs', () => {
-    assert.deepEqual(sarif.runs[0]?.tool.driver.rules.map((r) => r.id), ['noShell', 'noPackageManager', 'nonRoot', 'noPrivilegeEscalation', 'noDebugTag', 'noDebugContainers']);
+    assert.deepEqual(
+      sarif.runs[0]?.tool.driver.rules.map((r) => r.id),
+      ['noShell', 'noPackageManager', 'nonRoot', 'noPrivilegeEscalation', 'noDebugTag', 'noDebugContainers'],
+    );
   });
 
   it('one result per finding: Enforce is an error, DryRun a warning, NotChecked a note, an exemption a suppressed note', () => {
@@ -84,6 +104,7 @@ describe('check: SARIF', () => {
         ['noShell', 'error', null],
         ['noShell', 'warning', null],
         ['noPackageManager', 'note', 'legacy'],
+        ['nonRoot', 'note', null],
         ['nonRoot', 'note', null],
       ],
     );
@@ -102,7 +123,16 @@ const auditPods: AuditedPod[] = [
     name: 'web-1',
     workload: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'web<script>' },
     decision: 'denied',
-    findings: [{ policy: 'prod', rule: 'noShell', outcome: 'Enforce', container: { kind: 'container', name: 'web', image: 'debian:12' }, message: 'a "shell" & <more>', fix: 'rebuild' }],
+    findings: [
+      {
+        policy: 'prod',
+        rule: 'noShell',
+        outcome: 'Enforce',
+        container: { kind: 'container', name: 'web', image: 'debian:12' },
+        message: 'a "shell" & <more>',
+        fix: 'rebuild',
+      },
+    ],
     warnings: [],
     policies: ['prod'],
   },
@@ -125,8 +155,14 @@ describe('audit: table', () => {
     assert.match(text, /^NAMESPACE +WORKLOAD +PODS +DECISION +VIOLATED RULES$/m);
     assert.match(text, /^shop +Deployment\/web<script> +1 +DENIED +prod\/noShell$/m);
     assert.match(text, /^kube-system +Pod\/p +1 +NOT COVERED$/m);
-    assert.match(text, /^Deployment shop\/web<script> would be denied:\n {2}\[prod\/noShell\] container "web" \(debian:12\): a "shell" & <more>\. Fix: rebuild$/m);
-    assert.equal(text.trimEnd().split('\n').at(-1), '3 pods in 3 workloads across 2 namespaces: 1 would be denied, 1 compliant, 1 not covered by any policy; 2 images inspected (2 digests)');
+    assert.match(
+      text,
+      /^Deployment shop\/web<script> would be denied:\n {2}\[prod\/noShell\] container "web" \(debian:12\): a "shell" & <more>\. Fix: rebuild$/m,
+    );
+    assert.equal(
+      text.trimEnd().split('\n').at(-1),
+      '3 pods in 3 workloads across 2 namespaces: 1 would be denied, 1 compliant, 1 not covered by any policy; 2 images inspected (2 digests)',
+    );
   });
 });
 
@@ -147,7 +183,11 @@ describe('audit: HTML', () => {
   it('draws a bar per namespace: denied, compliant and not-covered segments sized by count', () => {
     const svg = chart(audit.namespaces);
     assert.match(svg, /^<svg class="chart"/);
-    const rects = [...svg.matchAll(/<rect x="[\d.]+" y="\d+" width="([\d.]+)" height="20" fill="(#[0-9a-f]+)"><title>([^<]+)<\/title>/g)].map((m) => [m[3], Number(m[1]), m[2]]);
+    const rects = [...svg.matchAll(/<rect x="[\d.]+" y="\d+" width="([\d.]+)" height="20" fill="(#[0-9a-f]+)"><title>([^<]+)<\/title>/g)].map((m) => [
+      m[3],
+      Number(m[1]),
+      m[2],
+    ]);
     assert.deepEqual(rects, [
       ['kube-system: 1 not covered', 240, '#9e9e9e'],
       ['shop: 1 denied', 240, '#c62828'],

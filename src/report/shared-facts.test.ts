@@ -5,7 +5,12 @@ import type { ImageFacts } from '../image/facts/types.js';
 import type { FactsRequest, FactsSource } from '../review/facts-source.js';
 import { sharedFacts, type FactsProgress } from './shared-facts.js';
 
-const request = (image: string, namespace = 'shop', imagePullSecrets: string[] = []): FactsRequest => ({ image, namespace, serviceAccount: 'default', imagePullSecrets });
+const request = (image: string, namespace = 'shop', imagePullSecrets: string[] = []): FactsRequest => ({
+  image,
+  namespace,
+  serviceAccount: 'default',
+  imagePullSecrets,
+});
 const known = (digest: string) => ({ kind: 'known', facts: { digest } as ImageFacts }) as const;
 
 /** A source that records calls and answers after a tick; images named "missing…" are unavailable. */
@@ -30,7 +35,12 @@ describe('sharedFacts: one inspection per image, bounded', () => {
     const rec = recording();
     const shared = sharedFacts(rec.source, { concurrency: 4 });
     const signal = new AbortController().signal;
-    await Promise.all([shared.source(request('a'), signal), shared.source(request('a', 'dev'), signal), shared.source(request('b'), signal), shared.source(request('a'), signal)]);
+    await Promise.all([
+      shared.source(request('a'), signal),
+      shared.source(request('a', 'dev'), signal),
+      shared.source(request('b'), signal),
+      shared.source(request('a'), signal),
+    ]);
     assert.deepEqual(rec.calls.sort(), ['a|shop|', 'b|shop|']);
   });
 

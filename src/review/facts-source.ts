@@ -1,5 +1,4 @@
 import type { FactsResult } from '../rules/types.js';
-import type { MaybePromise } from '../shared/maybe-promise.js';
 
 /** One image to learn about, with what the kubelet would pull it with. */
 export interface FactsRequest {
@@ -13,10 +12,9 @@ export interface FactsRequest {
 /**
  * Facts for one image within the admission deadline; never throws (failures become `unavailable`). `deadline`
  * (epoch ms), when given, is when `signal` fires: no registry retry is started that could not finish before it.
- * Facts already in memory are returned as they are, without a promise.
  */
-export type FactsSource = (request: FactsRequest, signal: AbortSignal, deadline?: number) => MaybePromise<FactsResult>;
+export type FactsSource = (request: FactsRequest, signal: AbortSignal, deadline?: number) => Promise<FactsResult>;
 
 /** What rules see for an image nobody inspected (offline, or not needed by any active rule). */
 export const NOT_INSPECTED: FactsResult = { kind: 'not-inspected' };
-export const noInspection: FactsSource = () => NOT_INSPECTED;
+export const noInspection: FactsSource = async () => NOT_INSPECTED;

@@ -6,7 +6,7 @@ import type { FactsRequest, FactsSource } from './facts-source.js';
 /** The registry credentials a pod's image pull would use (its pull secrets and its service account's). */
 export interface PullCredentials {
   (request: FactsRequest, signal: AbortSignal): Promise<CredentialLookup | undefined>;
-  /** The same answer when it is in memory now (read recently), else undefined: the warm path needs no promise. */
+  /** The same answer when it is in memory now (read recently), else undefined. */
   readonly peek?: (request: FactsRequest) => { readonly lookup: CredentialLookup | undefined } | undefined;
 }
 
@@ -34,9 +34,10 @@ export function inspectorFacts(inspector: ImageInspector, pullCredentials?: Pull
     }
   }
 
-  return (request, signal, deadline) => {
-    // Facts known by digest serve any pod without a registry call, whatever its pull secrets (docs/image-inspection.md,
-    // "Caching"); a tag's only with this pod's own credentials, when they are known without waiting.
+  return async (request, signal, deadline) => {
+    // Facts in memory answer at once, without a credential read, the inspector's instrumented path or its single
+    // flight: by digest for any pod, whatever its pull secrets (docs/image-inspection.md, "Caching"); a tag's only with
+    // this pod's own credentials, when those are in memory too.
     const credentials = pullCredentials === undefined ? { lookup: undefined } : pullCredentials.peek?.(request);
     const known = credentials !== undefined ? inspector.known?.(request.image, credentials.lookup) : request.image.includes('@') ? inspector.known?.(request.image) : undefined;
     if (known !== undefined) return { kind: 'known', facts: known };

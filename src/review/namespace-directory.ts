@@ -1,11 +1,9 @@
 import type { NamespaceInfo } from '../policy/compile.js';
 import type { Labels } from '../policy/selector.js';
-import type { MaybePromise } from '../shared/maybe-promise.js';
 
 /** Where namespace labels come from: Namespace objects in-cluster, configuration offline. */
 export interface NamespaceDirectory {
-  /** Labels already in memory are returned as they are, without a promise. */
-  lookup(name: string, signal: AbortSignal): MaybePromise<NamespaceInfo>;
+  lookup(name: string, signal: AbortSignal): Promise<NamespaceInfo>;
   /**
    * Whether the namespace is known to exist (from memory, no I/O). The namespace of a review is whatever the caller
    * wrote: only known ones become metric label values, so forged reviews cannot create series without end.
@@ -19,7 +17,7 @@ export const NAME_LABEL = 'kubernetes.io/metadata.name';
 /** Namespace labels from configuration (e.g. `--namespace-labels production=environment=production`). */
 export function staticNamespaces(labelsByNamespace: Readonly<Record<string, Labels>> = {}): NamespaceDirectory {
   return {
-    lookup(name) {
+    async lookup(name) {
       return { name, labels: { ...labelsByNamespace[name], [NAME_LABEL]: name } };
     },
     exists: (name) => Object.hasOwn(labelsByNamespace, name),

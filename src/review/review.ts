@@ -9,8 +9,7 @@ import { staleTagNotes } from '../decision/stale-tags.js';
 import type { CompiledPolicy, PodScope } from '../policy/compile.js';
 import { RULE_NAMES, type RuleName } from '../policy/types.js';
 import { RULES } from '../rules/index.js';
-import type { FactsResult, RuleContext, RuleResult } from '../rules/types.js';
-import { allReady, whenReady, type MaybePromise } from '../shared/maybe-promise.js';
+import type { FactsResult, RuleContext } from '../rules/types.js';
 import { optOutRequestOf, type OptOutRequest } from '../workload/opt-out-annotations.js';
 import { effectiveSecurity } from '../workload/security-context.js';
 import { podTargetOf, type ContainerTarget, type PodTarget } from '../workload/targets.js';
@@ -33,6 +32,11 @@ export interface ReviewResult {
   /** Why nothing was judged, when so (logged). */
   readonly skipped?: string;
   readonly findings: readonly Finding[];
+  /**
+   * validate: the rules that could not answer because the image was not inspected (`--offline`), as NotChecked
+   * findings. Kept apart from `findings`: check and audit report them, the webhook neither logs nor annotates them.
+   */
+  readonly notChecked?: readonly Finding[];
   /** validate: the policies that judged at least one container (none: no policy covers this pod). */
   readonly policies?: readonly string[];
 }
@@ -40,18 +44,16 @@ export interface ReviewResult {
 /**
  * The validating webhook: every rule of every matching policy on every container to judge. `signal` is the work
  * deadline; `deadline` (epoch ms), when known, is when it fires (registry retries that cannot finish are skipped).
- * The result is there at once when nothing had to be waited for (see MaybePromise); a malformed pod spec throws
- * WorkloadShapeError, synchronously or as a rejection.
+ * A malformed pod spec rejects with WorkloadShapeError.
  */
-export function validate(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal, deadline?: number): MaybePromise<ReviewResult> {
-  return whenReady(prepare(request, deps, signal), (prepared) => {
-    if (prepared.kind === 'skip') return { verdict: allowVerdict(), skipped: prepared.reason, findings: [] };
-    const { target, scope, policies } = prepared;
-    // Which policies judge each container: decided once per container, used for facts, rules and the summary.
-    const judging = target.containers.map((container) => ({ container, policies: policies.filter((p) => p.appliesTo(scope, container.image).matched) }));
-    const images = judging.filter((j) => j.policies.some(usesFacts)).map((j) => j.container.image);
-    return whenReady(factsFor(images, target, scope, deps, signal, deadline), (facts) => judgeAll(prepared, judging, facts));
-  });
+export async function validate(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal, deadline?: number): Promise<ReviewResult> {
+  const prepared = await prepare(request, deps, signal);
+  if (prepared.kind === 'skip') return { verdict: allowVerdict(), skipped: prepared.reason, findings: [] };
+  const { target, scope, policies } = prepared;
+  // Which policies judge each container: decided once per container, used for facts, rules and the summary.
+  const judging = target.containers.map((container) => ({ container, policies: policies.filter((p) => p.appliesTo(scope, container.image).matched) }));
+  const images = judging.filter((j) => j.policies.some(usesFacts)).map((j) => j.container.image);
+  return judgeAll(prepared, judging, await factsFor(images, target, scope, deps, signal, deadline));
 }
 
 interface Judging {
@@ -69,34 +71,33 @@ function judgeAll({ target, scope, policies }: Ready, judging: readonly Judging[
     const security = effectiveSecurity(target.spec, container.container);
     const known = facts.get(container.image) ?? NOT_INSPECTED;
     const injected = injectedFrom(container, declarations);
-    // A rule's result depends on the container and on production only: policies judging alike share it.
-    const results: RuleResults = [];
     for (const policy of judges) {
       const context: RuleContext = { container, spec: target.spec, security, facts: known, production: policy.isProduction(scope.namespace) };
-      judge(findings, policy, context, results, injected, optOut);
+      judge(findings, policy, context, injected, optOut);
     }
   }
   const matched = policies.filter((p) => judging.some((j) => j.policies.includes(p)));
   const stale = staleTagNotes(facts);
   const warnings = [...optOutWarnings(matched, optOut), ...stale.warnings];
-  return { verdict: verdictOf(findings, { warnings, auditAnnotations: stale.auditAnnotations }), findings, policies: matched.map((p) => p.name) };
+  const judged = findings.filter((f) => f.outcome.kind !== 'not-checked');
+  const notChecked = findings.filter((f) => f.outcome.kind === 'not-checked');
+  const verdict = verdictOf(judged, { warnings, auditAnnotations: stale.auditAnnotations });
+  return { verdict, findings: judged, ...(notChecked.length > 0 ? { notChecked } : {}), policies: matched.map((p) => p.name) };
 }
 
 /**
  * The mutating webhook: the patch the Enforce policies ask for (hardening, runAsUser from the image, read-only root
  * with writable directories, digest pinning, init containers), and as warnings what the DryRun ones would add.
  */
-export function mutate(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal, deadline?: number): MaybePromise<ReviewResult> {
-  return whenReady(prepare(request, deps, signal), (prepared) => {
-    if (prepared.kind === 'skip') return { verdict: allowVerdict(), skipped: prepared.reason, findings: [] };
-    if (!prepared.target.patchable) return { verdict: allowVerdict(), skipped: 'a Pod spec cannot be changed after creation', findings: [] };
-    const mutation = prepareMutation(prepared);
-    return whenReady(factsFor(imagesToInspect(mutation), prepared.target, prepared.scope, deps, signal, deadline), (facts) => {
-      const { operations, warnings } = planMutation(mutation, (image) => facts.get(image) ?? NOT_INSPECTED);
-      const stale = staleTagNotes(facts);
-      return { verdict: verdictOf([], { warnings: [...warnings, ...stale.warnings], patch: operations, auditAnnotations: stale.auditAnnotations }), findings: [] };
-    });
-  });
+export async function mutate(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal, deadline?: number): Promise<ReviewResult> {
+  const prepared = await prepare(request, deps, signal);
+  if (prepared.kind === 'skip') return { verdict: allowVerdict(), skipped: prepared.reason, findings: [] };
+  if (!prepared.target.patchable) return { verdict: allowVerdict(), skipped: 'a Pod spec cannot be changed after creation', findings: [] };
+  const mutation = prepareMutation(prepared);
+  const facts = await factsFor(imagesToInspect(mutation), prepared.target, prepared.scope, deps, signal, deadline);
+  const { operations, warnings } = planMutation(mutation, (image) => facts.get(image) ?? NOT_INSPECTED);
+  const stale = staleTagNotes(facts);
+  return { verdict: verdictOf([], { warnings: [...warnings, ...stale.warnings], patch: operations, auditAnnotations: stale.auditAnnotations }), findings: [] };
 }
 
 interface Ready {
@@ -108,15 +109,14 @@ interface Ready {
 
 type Prepared = { readonly kind: 'skip'; readonly reason: string } | Ready;
 
-function prepare(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal): MaybePromise<Prepared> {
+async function prepare(request: AdmissionRequest, deps: ReviewDependencies, signal: AbortSignal): Promise<Prepared> {
   const targets = podTargetOf(request);
   if (targets.kind === 'skip') return targets;
   const { target } = targets;
   if (target.containers.length === 0) return { kind: 'skip', reason: 'no new or changed container' };
-  return whenReady(deps.namespaces.lookup(request.namespace, signal), (namespace): Prepared => {
-    const scope: PodScope = { namespace, serviceAccount: target.spec.serviceAccountName || 'default' };
-    return { kind: 'ready', target, scope, policies: deps.policies() };
-  });
+  const namespace = await deps.namespaces.lookup(request.namespace, signal);
+  const scope: PodScope = { namespace, serviceAccount: target.spec.serviceAccountName || 'default' };
+  return { kind: 'ready', target, scope, policies: deps.policies() };
 }
 
 /**
@@ -124,14 +124,14 @@ function prepare(request: AdmissionRequest, deps: ReviewDependencies, signal: Ab
  * distinct images than `maxImages` gets none inspected (each is unavailable, with the reason): a review must not
  * be a way to make the guard fetch thousands of images.
  */
-function factsFor(
+async function factsFor(
   images: readonly string[],
   target: PodTarget,
   scope: PodScope,
   deps: ReviewDependencies,
   signal: AbortSignal,
   deadline: number | undefined,
-): MaybePromise<ReadonlyMap<string, FactsResult>> {
+): Promise<ReadonlyMap<string, FactsResult>> {
   const distinct = [...new Set(images)].filter((image) => image !== '');
   const maxImages = deps.maxImages ?? DEFAULT_MAX_IMAGES;
   if (distinct.length > maxImages) {
@@ -141,12 +141,8 @@ function factsFor(
   const imagePullSecrets = (target.spec.imagePullSecrets ?? []).map((s) => s.name ?? '').filter((name) => name !== '');
   const { name: namespace } = scope.namespace;
   const { serviceAccount } = scope;
-  const lookups = distinct.map((image) => deps.facts({ image, namespace, serviceAccount, imagePullSecrets }, signal, deadline));
-  return whenReady(allReady(lookups), (results) => {
-    const facts = new Map<string, FactsResult>();
-    results.forEach((result, i) => facts.set(distinct[i] ?? '', result));
-    return facts;
-  });
+  const results = await Promise.all(distinct.map((image) => deps.facts({ image, namespace, serviceAccount, imagePullSecrets }, signal, deadline)));
+  return new Map(results.map((result, i) => [distinct[i] ?? '', result]));
 }
 
 const factsUsers = new WeakMap<CompiledPolicy, boolean>();
@@ -154,35 +150,30 @@ const factsUsers = new WeakMap<CompiledPolicy, boolean>();
 /** Whether any active rule of the policy may need image facts (compiled policies are immutable: asked once each). */
 function usesFacts(policy: CompiledPolicy): boolean {
   let uses = factsUsers.get(policy);
-  if (uses === undefined) factsUsers.set(policy, (uses = RULE_NAMES.some((rule) => RULES[rule].usesFacts && policy.actionOf(rule) !== 'Off')));
+  if (uses === undefined) factsUsers.set(policy, (uses = RULE_NAMES.some((rule) => RULES[rule].usesFacts && policy.actionOf(rule) !== 'Disabled')));
   return uses;
 }
-
-/** One container's rule results, by rule (RULE_NAMES order) and production (2 × index + 1 in production). */
-type RuleResults = Array<RuleResult | undefined>;
 
 /** Every active rule of one policy that matches the container, on that container: its findings added to `findings`. */
 function judge(
   findings: Finding[],
   policy: CompiledPolicy,
   context: RuleContext,
-  results: RuleResults,
   injected: Declaration | undefined,
   optOut: OptOutRequest | undefined,
 ): void {
   const { container } = context;
-  for (let index = 0; index < RULE_NAMES.length; index++) {
-    const ruleName = RULE_NAMES[index] as RuleName;
+  for (const ruleName of RULE_NAMES) {
     const action = policy.actionOf(ruleName);
-    if (action === 'Off') continue;
-    const slot = 2 * index + (context.production ? 1 : 0);
-    const result = (results[slot] ??= RULES[ruleName].evaluate(context));
+    if (action === 'Disabled') continue;
+    const result = RULES[ruleName].evaluate(context);
     if (result.kind === 'pass' || result.kind === 'not-applicable') continue;
-    const message = result.kind === 'violation' ? result.message : `could not inspect image: ${result.reason}`;
+    const message = result.kind === 'violation' ? result.message : result.kind === 'not-checked' ? result.reason : `could not inspect image: ${result.reason}`;
     const exception = policy.exceptionFor(ruleName, container.image) ?? injectedExemption(ruleName, injected) ?? optOutExemption(policy, ruleName, optOut);
     const base = { policy: policy.name, rule: ruleName, container: { kind: container.kind, name: container.name, image: container.image } };
     if (exception) findings.push({ ...base, outcome: { kind: 'exempt', reason: exception.reason, message } });
     else if (result.kind === 'violation') findings.push({ ...base, outcome: { kind: 'violation', action, message, fix: result.fix } });
+    else if (result.kind === 'not-checked') findings.push({ ...base, outcome: { kind: 'not-checked', message } });
     else if (policy.failurePolicy === 'Ignore') findings.push({ ...base, outcome: { kind: 'ignored-failure', message } });
     else findings.push({ ...base, outcome: { kind: 'violation', action, message, fix: 'make the registry reachable, or exempt the image' } });
   }

@@ -4,6 +4,7 @@ import { notProduction, pass, violation, type Rule } from './types.js';
 export const noDebugContainers: Rule = {
   name: 'noDebugContainers',
   usesFacts: false,
+  headline: 'kubectl debug in production',
   evaluate({ container, production }) {
     if (!production) return notProduction;
     if (container.kind !== 'ephemeralContainer') return pass;

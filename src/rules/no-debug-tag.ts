@@ -1,12 +1,11 @@
 import { parseReference } from '../image/reference/reference.js';
 import { memoized } from '../shared/memo.js';
-import { notProduction, pass, violation, type Rule } from './types.js';
+import { replaceImageFix, withTag, withoutDebug } from './distroless-fit.js';
+import { notInspected, notProduction, pass, violation, type Rule } from './types.js';
 
 /** `:debug`, `:debug-nonroot`, `:latest-debug`, `debug-amd64`…: "debug" as a whole dash/dot/underscore-separated word. */
-const DEBUG_TAG = /(?:^|[-_.])debug(?:[-_.]|$)/i;
-
 export function isDebugTag(tag: string): boolean {
-  return DEBUG_TAG.test(tag);
+  return withoutDebug(tag) !== null;
 }
 
 /**
@@ -23,21 +22,24 @@ function parsedTag(image: string): string {
   }
 }
 
-/** Debug variants (a busybox shell added to a distroless base) have no place in production: by tag, and by content. */
+/**
+ * Debug variants (a busybox shell added to a distroless base) have no place in production: by tag, and by content.
+ * The tag settles it without inspection; an innocent tag needs the content, so without facts it is not checked.
+ */
 export const noDebugTag: Rule = {
   name: 'noDebugTag',
   usesFacts: true,
+  headline: 'debug image in production',
   evaluate({ container, production, facts }) {
     if (!production) return notProduction;
     const tag = tagOf(container.image);
-    if (isDebugTag(tag)) return violation(`image tag ":${tag}" is a debug variant`, nonDebugFix(container.image, tag));
+    const plain = withoutDebug(tag);
+    if (plain !== null) return violation(`image tag ":${tag}" is a debug variant`, `use ${withTag(container.image, tag, plain)} (the tag without "debug")`);
+    if (facts.kind === 'not-inspected') return notInspected;
     if (facts.kind === 'known' && facts.facts.debugVariant) {
-      return violation(`image is a debug variant by content (shells: ${facts.facts.shells.join(', ') || 'busybox'})`, nonDebugFix(container.image, tag));
+      const shells = facts.facts.shells.join(', ') || 'busybox';
+      return violation(`image is a debug variant by content (shells: ${shells})`, replaceImageFix(container.image, tag, facts.facts));
     }
     return pass;
   },
 };
-
-function nonDebugFix(image: string, tag: string): string {
-  return `use the non-debug variant of ${image}${tag ? ` (tag without "debug")` : ''}`;
-}

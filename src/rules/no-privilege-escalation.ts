@@ -10,6 +10,7 @@ const WINDOWS = notApplicable('Windows pods have no Linux privileges to judge');
 export const noPrivilegeEscalation: Rule = {
   name: 'noPrivilegeEscalation',
   usesFacts: false,
+  headline: 'may escalate privileges',
   evaluate({ security }) {
     if (security.windows) return WINDOWS;
     const problems: string[] = [];

@@ -1,14 +1,17 @@
-import { notApplicable, pass, violation, withFacts, type Rule } from './types.js';
+import { distrolessFit } from './distroless-fit.js';
+import { notApplicable, notInspected, pass, violation, withFacts, type Rule } from './types.js';
 
 const WINDOWS = notApplicable('Windows pods are not judged by nonRoot');
 
 /**
  * The container must not run as root. The pod spec settles it when it names a uid; otherwise the image's user
- * decides (resolved through the image's /etc/passwd), and without image facts only `runAsNonRoot: true` proves it.
+ * decides (resolved through the image's /etc/passwd), and without image facts only `runAsNonRoot: true` proves it
+ * (uninspected, anything else is not checked: a `:nonroot` image passes once inspected).
  */
 export const nonRoot: Rule = {
   name: 'nonRoot',
   usesFacts: true,
+  headline: 'may run as root',
   evaluate(context) {
     const { security } = context;
     if (security.windows) return WINDOWS;
@@ -20,15 +23,14 @@ export const nonRoot: Rule = {
     if (security.runAsUser !== undefined) return pass;
     // Without image facts, runAsNonRoot: true still proves it: kubelet checks the image user at start.
     if (context.facts.kind !== 'known') {
-      if (context.facts.kind === 'unavailable' && security.runAsNonRoot !== true) return { kind: 'facts-unavailable', reason: context.facts.reason };
-      return security.runAsNonRoot === true
-        ? pass
-        : violation('needs runAsNonRoot: true or a non-zero runAsUser', 'set runAsNonRoot: true and runAsUser: 65532');
+      if (security.runAsNonRoot === true) return pass;
+      return context.facts.kind === 'unavailable' ? { kind: 'facts-unavailable', reason: context.facts.reason } : notInspected;
     }
     return withFacts(context, (facts) => {
       const configured = facts.user.configured || '(unset: root)';
       if (facts.nonRoot === false) {
-        return violation(`image runs as root (User ${configured}) and the pod sets no runAsUser`, 'set runAsUser: 65532, or build FROM a :nonroot base');
+        const fix = `set runAsUser: 65532, or build FROM ${distrolessFit(facts).image}`;
+        return violation(`image runs as root (User ${configured}) and the pod sets no runAsUser`, fix);
       }
       if (facts.nonRoot === null) {
         return security.runAsNonRoot === true

@@ -13,7 +13,7 @@ function facts(partial: Partial<ImageFacts>): FactsResult {
   const base: ImageFacts = {
     image: 'x', digest: 'sha256:0', shells: [], packageManagers: [],
     user: { configured: '65532', uid: 65532, gid: 65532, name: 'nonroot' }, nonRoot: true, hasTmpDir: true,
-    debugVariant: false, distroless: true, base: 'Distroless', platforms: [],
+    debugVariant: false, distroless: true, base: 'Distroless', distribution: { id: 'debian', versionId: '12' }, runtimes: [], platforms: [],
   };
   return { kind: 'known', facts: { ...base, ...partial } };
 }
@@ -59,7 +59,21 @@ const CASES: Case[] = [
     rule: 'noDebugTag', container: { image: 'app:1.0' }, production: true,
     facts: facts({ debugVariant: true, shells: ['/busybox/sh'] }), expect: 'violation', message: /by content/,
   },
-  { name: 'a registry port is not a tag', rule: 'noDebugTag', container: { image: 'debug.local:5000/app' }, production: true, expect: 'pass' },
+  {
+    name: 'a registry port is not a tag',
+    rule: 'noDebugTag', container: { image: 'debug.local:5000/app' }, production: true, facts: facts({}), expect: 'pass',
+  },
+  {
+    name: 'a debug tag is fixed by the same image without "debug"',
+    rule: 'noDebugTag', container: { image: 'gcr.io/distroless/base:debug-nonroot' }, production: true, expect: 'violation',
+    message: /use gcr\.io\/distroless\/base:nonroot \(the tag without "debug"\)/,
+  },
+  {
+    name: 'a debug variant by content is fixed by the distroless image its runtime needs',
+    rule: 'noDebugTag', container: { image: 'app:1.0' }, production: true,
+    facts: facts({ debugVariant: true, runtimes: [{ name: 'python', version: '3.13', path: '/usr/bin/python3.13' }] }),
+    expect: 'violation', message: /build FROM gcr\.io\/distroless\/python3-debian13:nonroot \(python 3\.13 found on Debian 12\)/,
+  },
   // noDebugContainers
   {
     name: 'kubectl debug in production is refused',
@@ -85,14 +99,11 @@ const CASES: Case[] = [
     name: 'without facts, runAsNonRoot: true is enough (kubelet verifies)',
     rule: 'nonRoot', container: { securityContext: { runAsNonRoot: true } }, facts: NOT_INSPECTED, expect: 'pass',
   },
-  {
-    name: 'without facts or settings, non-root is unproven',
-    rule: 'nonRoot', facts: NOT_INSPECTED, expect: 'violation', message: /runAsNonRoot: true or a non-zero runAsUser/,
-  },
+  { name: 'without facts or settings, the image user decides: not checked', rule: 'nonRoot', facts: NOT_INSPECTED, expect: 'not-checked' },
   {
     name: 'an image running as root with no runAsUser is a violation',
     rule: 'nonRoot', facts: facts({ nonRoot: false, user: { configured: '0', uid: 0, gid: 0, name: 'root' } }),
-    expect: 'violation', message: /image runs as root/,
+    expect: 'violation', message: /image runs as root.*build FROM gcr\.io\/distroless\/static-debian12:nonroot/,
   },
   { name: 'a nonroot image needs no settings', rule: 'nonRoot', facts: facts({}), expect: 'pass' },
   {
@@ -147,7 +158,18 @@ const CASES: Case[] = [
     message: /\/usr\/bin\/bash, \/usr\/bin\/dash/,
   },
   { name: 'an image without a shell passes', rule: 'noShell', facts: facts({}), expect: 'pass' },
-  { name: 'noShell without inspection does not guess', rule: 'noShell', facts: NOT_INSPECTED, expect: 'not-applicable' },
+  { name: 'noShell without inspection does not guess', rule: 'noShell', facts: NOT_INSPECTED, expect: 'not-checked' },
+  {
+    name: 'the fix of a shell names the distroless image of the runtime found',
+    rule: 'noShell', container: { image: 'shop/web:2.1' },
+    facts: facts({ shells: ['/bin/sh'], runtimes: [{ name: 'node', version: '22', path: '/usr/local/bin/node' }] }),
+    expect: 'violation', message: /build FROM gcr\.io\/distroless\/nodejs22-debian13:nonroot/,
+  },
+  {
+    name: 'the fix of a shell in a debug tag is the tag without "debug"',
+    rule: 'noShell', container: { image: 'gcr.io/distroless/static-debian12:debug' }, facts: facts({ shells: ['/busybox/sh'] }),
+    expect: 'violation', message: /use gcr\.io\/distroless\/static-debian12:latest/,
+  },
   {
     name: 'noShell with unavailable facts defers to failurePolicy',
     rule: 'noShell', facts: { kind: 'unavailable', reason: 'auth refused' }, expect: 'facts-unavailable',
@@ -155,8 +177,9 @@ const CASES: Case[] = [
   {
     name: 'an image with apt is refused, naming it',
     rule: 'noPackageManager', facts: facts({ packageManagers: ['apt', 'dpkg'] }), expect: 'violation',
-    message: /apt, dpkg/,
+    message: /apt, dpkg.*build FROM gcr\.io\/distroless\/static-debian12:nonroot/,
   },
+  { name: 'noPackageManager without inspection is not checked', rule: 'noPackageManager', facts: NOT_INSPECTED, expect: 'not-checked' },
 ];
 
 describe('rules', () => {
@@ -177,8 +200,45 @@ describe('rules', () => {
   }
 });
 
+/**
+ * Offline (`check --offline`, `serve --offline`) no image is inspected. A rule whose answer depends on image facts
+ * then says not-checked, never violation: an offline check must not deny what inspection would admit. Production
+ * namespace, no securityContext unless given, image `app:1.0` unless given.
+ */
+describe('offline: which rules depend on image facts', () => {
+  const rows: ReadonlyArray<readonly [RuleName, string, Partial<V1Container>, RuleResult['kind']]> = [
+    ['noShell', 'a shell is only seen in the image', {}, 'not-checked'],
+    ['noPackageManager', 'a package manager is only seen in the image', {}, 'not-checked'],
+    ['nonRoot', 'the image user decides when the pod names no uid', {}, 'not-checked'],
+    ['nonRoot', 'a :nonroot image is not judged by its name', { image: 'gcr.io/distroless/python3-debian13:nonroot' }, 'not-checked'],
+    ['nonRoot', 'runAsUser: 0 is root whatever the image', { securityContext: { runAsUser: 0 } }, 'violation'],
+    ['nonRoot', 'a non-zero runAsUser settles it', { securityContext: { runAsUser: 1000 } }, 'pass'],
+    ['nonRoot', 'runAsNonRoot: true is enforced by the kubelet', { securityContext: { runAsNonRoot: true } }, 'pass'],
+    ['noDebugTag', 'a debug tag is a debug image whatever its content', { image: 'app:debug' }, 'violation'],
+    ['noDebugTag', 'an innocent tag needs the content', {}, 'not-checked'],
+    ['noPrivilegeEscalation', 'the pod spec alone decides', {}, 'violation'],
+    ['noDebugContainers', 'the pod spec alone decides', {}, 'pass'],
+  ];
+  for (const [rule, what, container, expected] of rows) {
+    it(`${rule}: ${what}: ${expected}`, () => {
+      const c: V1Container = { name: 'app', image: 'app:1.0', ...container };
+      const spec: V1PodSpec = { containers: [c] };
+      const context = { spec, security: effectiveSecurity(spec, c), production: true, facts: NOT_INSPECTED };
+      const result = RULES[rule].evaluate({ ...context, container: { kind: 'container', name: 'app', image: c.image ?? '', path: [], container: c } });
+      assert.equal(result.kind, expected, JSON.stringify(result));
+    });
+  }
+  it('exactly the rules that may say not-checked declare usesFacts (their images are inspected online)', () => {
+    const offline = new Set(rows.filter(([, , , kind]) => kind === 'not-checked').map(([rule]) => rule));
+    assert.deepEqual(Object.values(RULES).filter((r) => r.usesFacts).map((r) => r.name).sort(), [...offline].sort());
+  });
+});
+
 describe('debug tags', () => {
-  const table: Array<[string, boolean]> = [['debug', true], ['debug-nonroot', true], ['latest-debug', true], ['DEBUG', true], ['debug-amd64', true], ['nonroot', false], ['debugger', false], ['nodebug', false], ['', false]];
+  const table: Array<[string, boolean]> = [
+    ['debug', true], ['debug-nonroot', true], ['latest-debug', true], ['DEBUG', true], ['debug-amd64', true],
+    ['nonroot', false], ['debugger', false], ['nodebug', false], ['', false],
+  ];
   for (const [tag, expected] of table) it(`"${tag}" is ${expected ? '' : 'not '}a debug tag`, () => assert.equal(isDebugTag(tag), expected));
   it('the tag is read after the last path segment and before the digest', () => {
     assert.equal(tagOf('localhost:5000/a/b:debug@sha256:' + 'a'.repeat(64)), 'debug');

@@ -25,12 +25,19 @@ export type RuleResult =
   | { readonly kind: 'not-applicable'; readonly reason: string }
   | { readonly kind: 'violation'; readonly message: string; readonly fix: string }
   /** The rule needed image facts that could not be had. */
-  | { readonly kind: 'facts-unavailable'; readonly reason: string };
+  | { readonly kind: 'facts-unavailable'; readonly reason: string }
+  /**
+   * The answer depends on image facts and the image was not inspected (`--offline`): neither pass nor violation,
+   * so an offline check never denies what inspection would admit.
+   */
+  | { readonly kind: 'not-checked'; readonly reason: string };
 
 export interface Rule {
   readonly name: RuleName;
   /** Whether the rule may need image facts (so the image is inspected when the rule is active). */
   readonly usesFacts: boolean;
+  /** A violation in a few words, for the one warning that names every container violating it ("image has a shell"). */
+  readonly headline: string;
   evaluate(context: RuleContext): RuleResult;
 }
 
@@ -38,7 +45,8 @@ export const pass: RuleResult = { kind: 'pass' };
 export const notApplicable = (reason: string): RuleResult => ({ kind: 'not-applicable', reason });
 /** The production-only rules outside production. */
 export const notProduction = notApplicable('not a production namespace');
-const notInspected = notApplicable('image not inspected');
+/** What rules whose answer needs image facts say without them. */
+export const notInspected: RuleResult = { kind: 'not-checked', reason: 'image not inspected' };
 export const violation = (message: string, fix: string): RuleResult => ({ kind: 'violation', message, fix });
 
 /** For rules that cannot decide without image facts. */

@@ -8,7 +8,6 @@ import { decisionOf, outcomeLabel } from '../decision/combine-findings.js';
 import { createMetrics, METRICS_CONTENT_TYPE, type AdmissionOutcome, type Metrics } from '../observe/metrics.js';
 import { createReadiness, describeReadiness, type Readiness } from '../observe/readiness.js';
 import { lastResortReview, mutate, validate, type ReviewDependencies, type ReviewResult } from '../review/review.js';
-import { isPromise, type MaybePromise } from '../shared/maybe-promise.js';
 import { WorkloadShapeError } from '../workload/shape.js';
 import { budgetForQuery, WorkDeadlines } from './deadline.js';
 import { sendJson, sendJsonText } from './respond.js';
@@ -35,6 +34,11 @@ export interface AppOptions {
    * kubelet probes and Prometheus. Default false.
    */
   readonly requireClientCertificate?: boolean;
+  /**
+   * Told of every validating review that denied or found something, after its answer is sent and on a later
+   * microtask, so nothing it does delays an admission (serve: Kubernetes Events, src/kube/event-recorder.ts).
+   */
+  readonly onValidated?: (request: AdmissionRequest, result: ReviewResult) => void;
 }
 
 interface AppContext {
@@ -42,6 +46,7 @@ interface AppContext {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly deadlines: WorkDeadlines;
+  readonly onValidated?: (request: AdmissionRequest, result: ReviewResult) => void;
 }
 
 const REVIEWERS: Readonly<Record<Endpoint, typeof validate>> = { validate, mutate };
@@ -50,7 +55,13 @@ const REVIEWERS: Readonly<Record<Endpoint, typeof validate>> = { validate, mutat
 export function createApp(options: AppOptions): express.Express {
   const { logger } = options;
   const readiness = options.readiness ?? createReadiness();
-  const context: AppContext = { review: options.review, logger, metrics: options.metrics ?? createMetrics({ processMetrics: false }), deadlines: new WorkDeadlines() };
+  const context: AppContext = {
+    review: options.review,
+    logger,
+    metrics: options.metrics ?? createMetrics({ processMetrics: false }),
+    deadlines: new WorkDeadlines(),
+    ...(options.onValidated ? { onValidated: options.onValidated } : {}),
+  };
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -141,12 +152,6 @@ function handleReview(endpoint: Endpoint, req: Request, res: Response, next: Nex
   const queryAt = req.url.indexOf('?');
   const budget = budgetForQuery(queryAt === -1 ? '' : req.url.slice(queryAt + 1));
   const work = context.deadlines.at(Date.now() + budget.workMs);
-  let review: MaybePromise<ReviewResult>;
-  try {
-    review = REVIEWERS[endpoint](request, context.review, work.signal, work.deadline);
-  } catch (err) {
-    return fail(err);
-  }
   const finish = (result: () => ReviewResult): void => {
     try {
       observe(answer(endpoint, request, result(), res, context, started));
@@ -154,8 +159,6 @@ function handleReview(endpoint: Endpoint, req: Request, res: Response, next: Nex
       fail(err);
     }
   };
-  if (!isPromise(review)) return finish(() => review);
-
   // Whichever comes first, the review or the last-resort deadline, answers; the other is ignored.
   let settled = false;
   const settle = (result: () => ReviewResult): void => {
@@ -165,7 +168,7 @@ function handleReview(endpoint: Endpoint, req: Request, res: Response, next: Nex
     finish(result);
   };
   const lastResort = setTimeout(() => settle(() => lastResortReview(context.review, budget.timeoutMs)), budget.answerMs);
-  review.then(
+  REVIEWERS[endpoint](request, context.review, work.signal, work.deadline).then(
     (result) => settle(() => result),
     (err: unknown) =>
       settle(() => {
@@ -181,7 +184,7 @@ function answer(endpoint: Endpoint, request: AdmissionRequest, result: ReviewRes
   const decision = decisionOf(verdict);
   const namespace = context.review.namespaces.exists(request.namespace) ? request.namespace : OTHER_NAMESPACE;
   for (const finding of result.findings) {
-    context.metrics.ruleDecisions.inc({ policy: finding.policy, rule: finding.rule, action: outcomeLabel(finding), namespace });
+    context.metrics.ruleDecisions.inc({ policy: finding.policy, rule: finding.rule, action: outcomeLabel(finding), resource_namespace: namespace });
   }
   // A plain allow (no warning, no finding; patched or not) is the bulk of the traffic and says nothing an operator
   // acts on: debug, as Gatekeeper and Kyverno keep theirs. Everything else is info.
@@ -208,6 +211,16 @@ function answer(endpoint: Endpoint, request: AdmissionRequest, result: ReviewRes
     );
   }
   sendJsonText(res, 200, encodeAdmissionReview(request.uid, verdict));
+  const { onValidated } = context;
+  if (onValidated && endpoint === 'validate' && (!verdict.allowed || result.findings.length > 0)) {
+    queueMicrotask(() => {
+      try {
+        onValidated(request, result);
+      } catch (err) {
+        logger.error({ err }, 'after the review');
+      }
+    });
+  }
   return decision;
 }
 

@@ -3,7 +3,15 @@ import { describe, it } from 'node:test';
 import { budgetFor, budgetForQuery, parseGoDuration, WorkDeadlines } from './deadline.js';
 
 describe('the API server timeout parameter', () => {
-  const durations: Array<[string, number | undefined]> = [['10s', 10_000], ['1m30s', 90_000], ['500ms', 500], ['2.5s', 2_500], ['10', undefined], ['', undefined], ['-1s', undefined]];
+  const durations: Array<[string, number | undefined]> = [
+    ['10s', 10_000],
+    ['1m30s', 90_000],
+    ['500ms', 500],
+    ['2.5s', 2_500],
+    ['10', undefined],
+    ['', undefined],
+    ['-1s', undefined],
+  ];
   for (const [text, ms] of durations) it(`"${text}" is ${ms ?? 'not a duration'}`, () => assert.equal(parseGoDuration(text), ms));
   const budgets: Array<[string, unknown, number, number, number]> = [
     ['no parameter means the default 10 s', undefined, 10_000, 7_000, 9_000],

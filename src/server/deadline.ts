@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { parseGoDuration } from '../shared/duration.js';
 import { memoized } from '../shared/memo.js';
 
 /**
@@ -10,14 +11,8 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 const MIN_TIMEOUT_MS = 1_000;
 const MAX_TIMEOUT_MS = 30_000;
 
-/** Parses a Go duration as the API server writes it ("10s", "1m30s", "500ms"); undefined when absent or invalid. */
-export function parseGoDuration(text: string): number | undefined {
-  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return undefined;
-  const units: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  for (const [, amount, , unit] of text.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) total += Number(amount) * (units[unit as string] ?? 0);
-  return total;
-}
+/** The API server writes `?timeout=` as a Go duration ("10s"). */
+export { parseGoDuration } from '../shared/duration.js';
 
 export interface AdmissionBudget {
   /** When the API server stops waiting. */

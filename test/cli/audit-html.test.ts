@@ -34,10 +34,10 @@ spec:
   match: {namespaces: ["shop", "dev"]}
   production: {namespaces: ["shop"]}
   rules:
-    noShell: {action: "Off"}
-    noPackageManager: {action: "Off"}
-    nonRoot: {action: "Off"}
-    noPrivilegeEscalation: {action: "Off"}
+    noShell: {action: Disabled}
+    noPackageManager: {action: Disabled}
+    nonRoot: {action: Disabled}
+    noPrivilegeEscalation: {action: Disabled}
 `;
 
 let api: FakeKubeApi;
@@ -51,7 +51,8 @@ const connections: string[] = [];
  * cookies), even with --disable-background-networking: measured with this Debian build on about:blank too. Exact
  * hosts, so a font or script CDN (fonts.googleapis.com, …) the page might name is not excused.
  */
-const BROWSER_OWN = /^(update\.googleapis\.com|accounts\.google\.com|clients\d*\.google\.com|redirector\.gvt1\.com|[a-z0-9-]+\.gvt1\.com|optimizationguide-pa\.googleapis\.com)$/;
+const BROWSER_OWN =
+  /^(update\.googleapis\.com|accounts\.google\.com|clients\d*\.google\.com|redirector\.gvt1\.com|[a-z0-9-]+\.gvt1\.com|optimizationguide-pa\.googleapis\.com)$/;
 const hostOf = (requestLine: string): string => {
   const target = requestLine.split(' ')[1] ?? '';
   return target.startsWith('http') ? new URL(target).hostname : (target.split(':')[0] ?? target);
@@ -85,17 +86,20 @@ after(async () => {
 describe('audit --format html in a browser', () => {
   it('writes a self-contained page: no script, no external URL', async () => {
     let stderr = '';
-    const code = await main(['audit', '--kubeconfig', join(dir, 'kubeconfig'), '--policy', join(dir, 'policy.yaml'), '--offline', '--format', 'html', '-o', HTML], {
-      stdout: new Writable({ write: (_c, _e, done) => done() }),
-      stderr: new Writable({
-        write(chunk: Buffer, _e, done) {
-          stderr += chunk.toString();
-          done();
-        },
-      }),
-      env: { HOME: '/nonexistent' },
-      cwd: dir,
-    });
+    const code = await main(
+      ['audit', '--kubeconfig', join(dir, 'kubeconfig'), '--policy', join(dir, 'policy.yaml'), '--offline', '--format', 'html', '-o', HTML],
+      {
+        stdout: new Writable({ write: (_c, _e, done) => done() }),
+        stderr: new Writable({
+          write(chunk: Buffer, _e, done) {
+            stderr += chunk.toString();
+            done();
+          },
+        }),
+        env: { HOME: '/nonexistent' },
+        cwd: dir,
+      },
+    );
     assert.equal(code, 0, stderr);
     const page = await readFile(HTML, 'utf8');
     assert.match(page, /^<!DOCTYPE html>/);

@@ -11,6 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { main } from '../../src/cli/main.js';
 import type { AuditReport } from '../../src/report/audit-report.js';
 import { startFakeKubeApi, type FakeKubeApi } from '../support/fake-kube-api.js';
@@ -85,12 +86,45 @@ describe('audit: images and policies', () => {
   it('--policy FILE audits against a file: DryRun rules raised, Off rules stay off', async () => {
     await writeFile(
       join(dir, 'policy.yaml'),
-      'apiVersion: distroless-guard.io/v1alpha1\nkind: DistrolessPolicy\nmetadata: {name: proposal}\nspec:\n  mode: DryRun\n  rules:\n    noShell: {action: "Off"}\n    noPackageManager: {action: "Off"}\n    noPrivilegeEscalation: {action: "Off"}\n',
+      'apiVersion: distroless-guard.io/v1alpha1\nkind: DistrolessPolicy\nmetadata: {name: proposal}\nspec:\n  mode: DryRun\n' +
+        '  rules:\n    noShell: {action: Disabled}\n    noPackageManager: {action: Disabled}\n    noPrivilegeEscalation: {action: Disabled}\n',
     );
     const report = reportOf(await audit(['--format', 'json', '--policy', 'policy.yaml']));
-    const denied = report.namespaces.flatMap((n) => n.workloads.filter((w) => w.decision === 'denied').map((w) => `${n.name}/${w.name}: ${w.findings.map((f) => f.rule).join(',')}`));
+    const denied = report.namespaces.flatMap((n) =>
+      n.workloads.filter((w) => w.decision === 'denied').map((w) => `${n.name}/${w.name}: ${w.findings.map((f) => f.rule).join(',')}`),
+    );
     assert.deepEqual(denied, ['dev/nightly: nonRoot', 'shop/web: nonRoot']);
     assert.deepEqual(report.policies, ['proposal']);
+  });
+});
+
+describe('audit: output and kubeconfig', () => {
+  it('-o json and -o yaml give the same report; --output-file and the old -o FILE write it to a file', async () => {
+    const json = reportOf(await audit(['-o', 'json', '--offline']));
+    const yaml = await audit(['-o', 'yaml', '--offline']);
+    assert.equal(yaml.code, 0, yaml.stderr);
+    const sameRun = (r: AuditReport): unknown => ({ ...r, generatedAt: '' });
+    assert.deepEqual(sameRun(parseYaml(yaml.stdout) as AuditReport), sameRun(json));
+    for (const args of [['-o', 'json', '--output-file', 'report.json'], ['--format', 'json', '-o', 'legacy/../report.json']]) {
+      await rm(join(dir, 'report.json'), { force: true });
+      const run = await audit([...args, '--offline']);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, '');
+      assert.deepEqual(schemaErrors.auditReport(JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'))), [], args.join(' '));
+    }
+  });
+
+  it('reads every $KUBECONFIG file, merged as kubectl merges them, and --context picks one of the second file', async () => {
+    await writeFile(
+      join(dir, 'elsewhere'),
+      'apiVersion: v1\nkind: Config\ncurrent-context: elsewhere\nclusters: [{name: elsewhere, cluster: {server: "https://127.0.0.1:1"}}]\n' +
+        'users: [{name: elsewhere, user: {}}]\ncontexts: [{name: elsewhere, context: {cluster: elsewhere, user: elsewhere}}]\n',
+    );
+    const out = textSink();
+    const err = textSink();
+    const env = { HOME: '/nonexistent', KUBECONFIG: `${join(dir, 'elsewhere')}:${kubeconfig}` };
+    const code = await main(['audit', '--context', 'local', '-o', 'json', '--offline'], { stdout: out.stream, stderr: err.stream, env, cwd: dir });
+    assert.equal(reportOf({ code, stdout: out.text(), stderr: err.text() }).context, 'local');
   });
 });
 
@@ -133,6 +167,6 @@ describe('audit: failures', () => {
   it('an unknown format is a usage error', async () => {
     const run = await audit(['--format', 'pdf']);
     assert.equal(run.code, 2);
-    assert.match(run.stderr, /--format pdf: expected one of table, json, html/);
+    assert.match(run.stderr, /--format pdf: expected one of table, json, yaml, html/);
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -87,13 +87,16 @@ describe('distroless-guard certs', () => {
     }
   });
 
-  it('secret.yaml is the kubernetes.io/tls Secret with the pair and ca.crt, valid against the Kubernetes schema', async () => {
+  it('secret.yaml is the kubernetes.io/tls Secret with the pair, ca.crt and ca.key, valid against the Kubernetes schema', async () => {
     const secret = parse(await file('secret.yaml')) as V1Secret;
     assert.deepEqual(await validateAgainstSchema(secret as unknown as KubeObject), { kind: 'validated', errors: [] });
     assert.equal(secret.type, 'kubernetes.io/tls');
     assert.deepEqual(secret.metadata, { name: 'dg-tls', namespace: 'guard-ns', labels: { 'app.kubernetes.io/name': 'distroless-guard' } });
     const decoded = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
-    assert.deepEqual(decoded, { 'tls.crt': await file('tls.crt'), 'tls.key': await file('tls.key'), 'ca.crt': await file('ca.crt') });
+    const { 'ca.key': caKey, ...files } = decoded;
+    assert.deepEqual(files, { 'tls.crt': await file('tls.crt'), 'tls.key': await file('tls.key'), 'ca.crt': await file('ca.crt') });
+    // The CA's key, for serve --certificate-secret to renew from: it belongs to ca.crt.
+    assert.ok(new X509Certificate(await file('ca.crt')).checkPrivateKey(createPrivateKey(caKey ?? '')), 'ca.key is the key of ca.crt');
   });
 
   it('webhooks.yaml: both configurations, every webhook with the caBundle, pointed at the Service, excluding its namespace', async () => {

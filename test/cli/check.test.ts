@@ -5,10 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import type { CheckReport } from '../../src/report/check-report.js';
 import type { SarifLog } from '../../src/report/render-sarif.js';
@@ -63,37 +64,54 @@ before(async () => {
 });
 
 describe('check: decisions and exit codes', () => {
-  it('a Deployment on a Debian image in an enforcing namespace is denied by each rule it breaks, at its image line, with the patch the mutating webhook would apply; exit 1', async () => {
-    const run = await check(['-f', 'shop/web.yaml', ...POLICY, ...mirror, '--format', 'json']);
-    assert.equal(run.code, 1, run.stderr);
-    const { objects, summary } = report(run);
-    assert.deepEqual(
-      objects.map((o) => [o.kind, o.name, o.decision, o.source.line]),
-      [
-        ['Namespace', 'shop', 'skipped', 2],
-        ['Service', 'web', 'skipped', 7],
-        ['Deployment', 'web', 'denied', 22],
-        ['ConfigMap', 'web-config', 'skipped', 48],
-      ],
-    );
-    assert.deepEqual(summary, { objects: 4, allowed: 0, allowedWithWarnings: 0, denied: 1, skipped: 3, images: 1 });
-    const web = objects[2];
-    assert.ok(web);
-    const imageLine = await lineOf('shop/web.yaml', 'image:');
-    assert.deepEqual(
-      web.findings.map((f) => [f.policy, f.rule, f.outcome, f.position?.line]),
-      [
-        ['prod', 'noShell', 'Enforce', imageLine],
-        ['prod', 'noPackageManager', 'Enforce', imageLine],
-        ['prod', 'nonRoot', 'Enforce', imageLine],
-      ],
-    );
-    assert.match(web.denial ?? '', /^distroless-guard denied the request: \[prod\/noShell\] container "web" .*image has a shell: \/usr\/bin\/bash/);
-    const digest = registry.get('debian-full:12').digest;
-    assert.deepEqual(web.patch[0], { op: 'replace', path: '/spec/template/spec/containers/0/image', value: `registry.example.com/debian-full:12@${digest}` });
-    assert.match(web.diff, new RegExp(`^-          image: registry.example.com/debian-full:12\n\\+          image: registry.example.com/debian-full:12@${digest}$`, 'm'));
-    assert.match(web.warnings.join('\n'), /root image in container "web".*no rootFallbackUid/);
-  });
+  it(
+    'a Deployment on a Debian image in an enforcing namespace is denied by each rule it breaks, at its image line, ' +
+      'with the patch the mutating webhook would apply; exit 1',
+    async () => {
+      const run = await check(['-f', 'shop/web.yaml', ...POLICY, ...mirror, '--format', 'json']);
+      assert.equal(run.code, 1, run.stderr);
+      const { objects, summary } = report(run);
+      assert.deepEqual(
+        objects.map((o) => [o.kind, o.name, o.decision, o.source.line]),
+        [
+          ['Namespace', 'shop', 'skipped', 2],
+          ['Service', 'web', 'skipped', 7],
+          ['Deployment', 'web', 'denied', 22],
+          ['ConfigMap', 'web-config', 'skipped', 48],
+        ],
+      );
+      assert.deepEqual(summary, { objects: 4, allowed: 0, allowedWithWarnings: 0, denied: 1, skipped: 3, images: 1 });
+      const web = objects[2];
+      assert.ok(web);
+      const imageLine = await lineOf('shop/web.yaml', 'image:');
+      assert.deepEqual(
+        web.findings.map((f) => [f.policy, f.rule, f.outcome, f.position?.line]),
+        [
+          ['prod', 'noShell', 'Enforce', imageLine],
+          ['prod', 'noPackageManager', 'Enforce', imageLine],
+          ['prod', 'nonRoot', 'Enforce', imageLine],
+        ],
+      );
+      // One finding per line (kube-apiserver shows Status.message as is, after its own "denied the request:").
+      const denial = (web.denial ?? '').split('\n');
+      assert.deepEqual(
+        denial.map((line) => /^\[prod\/(\w+)\] container "web" \(/.exec(line)?.[1]),
+        ['noShell', 'noPackageManager', 'nonRoot'],
+      );
+      assert.match(
+        denial[0] ?? '',
+        /image has a shell: \/usr\/bin\/bash.*\. Fix: build FROM gcr\.io\/distroless\/base-debian12:nonroot \(glibc found on Debian 12\)$/,
+      );
+      assert.doesNotMatch(web.denial ?? '', /denied the request/);
+      const digest = registry.get('debian-full:12').digest;
+      assert.deepEqual(web.patch[0], { op: 'replace', path: '/spec/template/spec/containers/0/image', value: `registry.example.com/debian-full:12@${digest}` });
+      assert.match(
+        web.diff,
+        new RegExp(`^-          image: registry.example.com/debian-full:12\n\\+          image: registry.example.com/debian-full:12@${digest}$`, 'm'),
+      );
+      assert.match(web.warnings.join('\n'), /root image in container "web".*no rootFallbackUid/);
+    },
+  );
 
   it('a Deployment and a CronJob that would be admitted exit 0: one clean with its patch, one with the warnings of a DryRun policy', async () => {
     const run = await check(['-f', 'shop/api.yaml', '-f', 'batch/cronjob.yaml', ...POLICY, ...mirror, '--format', 'json']);
@@ -107,61 +125,91 @@ describe('check: decisions and exit codes', () => {
     assert.deepEqual(api?.patch[1], {
       op: 'add',
       path: '/spec/template/spec/containers/0/securityContext',
-      value: { runAsNonRoot: true, allowPrivilegeEscalation: false, seccompProfile: { type: 'RuntimeDefault' }, capabilities: { drop: ['ALL'] }, runAsUser: 65532, runAsGroup: 65532 },
+      value: {
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        seccompProfile: { type: 'RuntimeDefault' },
+        capabilities: { drop: ['ALL'] },
+        runAsUser: 65532,
+        runAsGroup: 65532,
+      },
     });
-    assert.deepEqual(cron?.findings.map((f) => [f.policy, f.rule, f.outcome]), [
-      ['everywhere', 'noShell', 'DryRun'],
-      ['everywhere', 'noPackageManager', 'DryRun'],
-      ['everywhere', 'nonRoot', 'DryRun'],
-      ['everywhere', 'noPrivilegeEscalation', 'DryRun'],
-    ]);
-    assert.match(cron?.warnings[0] ?? '', /DryRun: container "report" .* would be denied by everywhere\/noShell: image has a shell: \/busybox\/ash/);
+    assert.deepEqual(
+      cron?.findings.map((f) => [f.policy, f.rule, f.outcome]),
+      [
+        ['everywhere', 'noShell', 'DryRun'],
+        ['everywhere', 'noPackageManager', 'DryRun'],
+        ['everywhere', 'nonRoot', 'DryRun'],
+        ['everywhere', 'noPrivilegeEscalation', 'DryRun'],
+      ],
+    );
+    assert.match(
+      cron?.warnings[0] ?? '',
+      /^\[distroless-guard\] everywhere\/noShell would deny container report: image has a shell: \/busybox\/ash and 2 more$/,
+    );
+    for (const w of cron?.warnings ?? []) assert.ok(w.length <= 120, `over the 120-character warning budget: ${w}`);
     assert.equal(cron?.findings[0]?.position?.line, await lineOf('batch/cronjob.yaml', 'image:'));
   });
 
-  it('the validating webhook judges the object as mutated: runAsNonRoot on a named image user passes once the patch sets the uid from its /etc/passwd', async () => {
-    const run = await check(['-f', 'list.json', ...POLICY, ...mirror, '--format', 'json']);
-    assert.equal(run.code, 0, run.stderr);
-    const { objects } = report(run);
-    assert.deepEqual(objects.map((o) => [o.name, o.source.item, o.decision]), [
-      ['named-user', 0, 'allowed'],
-      ['gone', 1, 'allowed-with-warnings'],
-    ]);
-    assert.equal(objects[0]?.findings.length, 0);
-    assert.match(JSON.stringify(objects[0]?.patch), /"runAsUser":65532/);
-  });
+  it(
+    'the validating webhook judges the object as mutated: runAsNonRoot on a named image user passes once the patch sets the uid from its /etc/passwd',
+    async () => {
+      const run = await check(['-f', 'list.json', ...POLICY, ...mirror, '--format', 'json']);
+      assert.equal(run.code, 0, run.stderr);
+      const { objects } = report(run);
+      assert.deepEqual(
+        objects.map((o) => [o.name, o.source.item, o.decision]),
+        [
+          ['named-user', 0, 'allowed'],
+          ['gone', 1, 'allowed-with-warnings'],
+        ],
+      );
+      assert.equal(objects[0]?.findings.length, 0);
+      assert.match(JSON.stringify(objects[0]?.patch), /"runAsUser":65532/);
+    },
+  );
 
   it('an image the registry does not have is decided by failurePolicy Ignore: admitted, each image rule NotChecked with the reason', async () => {
     const { objects } = report(await check(['-f', 'list.json', ...POLICY, ...mirror, '--format', 'json']));
     const gone = objects[1];
-    assert.deepEqual(gone?.findings.filter((f) => f.outcome === 'NotChecked').map((f) => f.rule), ['noShell', 'noPackageManager', 'nonRoot']);
+    assert.deepEqual(
+      gone?.findings.filter((f) => f.outcome === 'NotChecked').map((f) => f.rule),
+      ['noShell', 'noPackageManager', 'nonRoot'],
+    );
     assert.match(gone?.findings[0]?.message ?? '', /could not inspect image: .*tag 1 of registry\.example\.com\/no-such\/image does not exist \(404\)/);
-    assert.equal(gone?.source.line, await lineOf('list.json', '"name": "gone"') - 3, 'the item starts at its "{"');
+    assert.equal(gone?.source.line, (await lineOf('list.json', '"name": "gone"')) - 3, 'the item starts at its "{"');
   });
 
-  it('a directory read recursively, as SARIF 2.1.0 (schema-valid): every finding at the line of its image, DryRun and NotChecked findings not as errors', async () => {
-    const run = await check(['-f', '.', '-R', ...POLICY, ...mirror, '--format', 'sarif']);
-    assert.equal(run.code, 1, run.stderr);
-    const sarif = JSON.parse(run.stdout) as SarifLog;
-    assert.deepEqual(schemaErrors.sarif(sarif), [], 'validates against the SARIF 2.1.0 schema');
-    const results = sarif.runs[0]?.results ?? [];
-    const at = (r: (typeof results)[number]) => (r.locations[0] as { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }).physicalLocation;
-    const webLine = await lineOf('shop/web.yaml', 'image:');
-    const cronLine = await lineOf('batch/cronjob.yaml', 'image:');
-    assert.deepEqual(
-      results.filter((r) => at(r).artifactLocation.uri === 'shop/web.yaml').map((r) => [r.ruleId, r.level, at(r).region.startLine]),
-      [
-        ['noShell', 'error', webLine],
-        ['noPackageManager', 'error', webLine],
-        ['nonRoot', 'error', webLine],
-      ],
-    );
-    assert.deepEqual(
-      [...new Set(results.filter((r) => at(r).artifactLocation.uri === 'batch/cronjob.yaml').map((r) => `${r.level}@${at(r).region.startLine}`))],
-      [`warning@${cronLine}`],
-    );
-    assert.ok(results.some((r) => at(r).artifactLocation.uri === 'list.json' && r.level === 'note'), 'NotChecked findings are notes');
-  });
+  it(
+    'a directory read recursively, as SARIF 2.1.0 (schema-valid): every finding at the line of its image, DryRun and NotChecked findings not as errors',
+    async () => {
+      const run = await check(['-f', '.', '-R', ...POLICY, ...mirror, '--format', 'sarif']);
+      assert.equal(run.code, 1, run.stderr);
+      const sarif = JSON.parse(run.stdout) as SarifLog;
+      assert.deepEqual(schemaErrors.sarif(sarif), [], 'validates against the SARIF 2.1.0 schema');
+      const results = sarif.runs[0]?.results ?? [];
+      const at = (r: (typeof results)[number]) =>
+        (r.locations[0] as { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }).physicalLocation;
+      const webLine = await lineOf('shop/web.yaml', 'image:');
+      const cronLine = await lineOf('batch/cronjob.yaml', 'image:');
+      assert.deepEqual(
+        results.filter((r) => at(r).artifactLocation.uri === 'shop/web.yaml').map((r) => [r.ruleId, r.level, at(r).region.startLine]),
+        [
+          ['noShell', 'error', webLine],
+          ['noPackageManager', 'error', webLine],
+          ['nonRoot', 'error', webLine],
+        ],
+      );
+      assert.deepEqual(
+        [...new Set(results.filter((r) => at(r).artifactLocation.uri === 'batch/cronjob.yaml').map((r) => `${r.level}@${at(r).region.startLine}`))],
+        [`warning@${cronLine}`],
+      );
+      assert.ok(
+        results.some((r) => at(r).artifactLocation.uri === 'list.json' && r.level === 'note'),
+        'NotChecked findings are notes',
+      );
+    },
+  );
 
   it('reads - from standard input (helm template | check -f -), naming it <stdin>', async () => {
     const stream = `${await fixture('batch/cronjob.yaml')}---\n${await fixture('shop/web.yaml')}`;
@@ -178,15 +226,26 @@ describe('check: decisions and exit codes', () => {
     const run = await check(['-f', 'shop/web.yaml', '-f', 'shop/api.yaml', ...POLICY, ...mirror]);
     assert.equal(run.code, 1);
     assert.match(run.stdout, /^DENIED {4}Deployment shop\/web {2}shop\/web\.yaml:22$/m);
-    assert.match(run.stdout, /^ {2}denied: {2}\[prod\/noShell\] container "web" \(registry\.example\.com\/debian-full:12@sha256:[0-9a-f]{64}\): image has a shell: .* {2}\(line 42\)$/m);
+    assert.match(
+      run.stdout,
+      new RegExp(
+        String.raw`^ {2}denied: {2}\[prod\/noShell\] container "web" \(registry\.example\.com\/debian-full:12@sha256:[0-9a-f]{64}\): ` +
+          String.raw`image has a shell: .* {2}\(line 42\)$`,
+        'm',
+      ),
+    );
     assert.match(run.stdout, /^ALLOWED {3}Deployment shop\/api {2}shop\/api\.yaml:1$/m);
-    assert.match(run.stdout, /^ {2}diff:\n {4}--- Deployment shop\/api \(as written\)\n {4}\+\+\+ Deployment shop\/api \(as the mutating webhook would patch it\)$/m);
+    assert.match(
+      run.stdout,
+      /^ {2}diff:\n {4}--- Deployment shop\/api \(as written\)\n {4}\+\+\+ Deployment shop\/api \(as the mutating webhook would patch it\)$/m,
+    );
     assert.equal(run.stdout.trimEnd().split('\n').at(-1), '2 objects judged: 1 denied, 0 allowed with warnings, 1 allowed; 3 not judged; 2 images inspected');
   });
 });
 
 describe('check: offline, with the embedded default policy and namespace labels', () => {
-  const debugPod = 'apiVersion: v1\nkind: Pod\nmetadata: {name: probe, namespace: shop}\nspec:\n  containers:\n    - {name: probe, image: gcr.io/distroless/static:debug}\n';
+  const debugPod =
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: probe, namespace: shop}\nspec:\n  containers:\n    - {name: probe, image: gcr.io/distroless/static:debug}\n';
 
   it('a :debug image is refused in a namespace --namespace-labels makes production', async () => {
     const run = await check(['-f', '-', '--offline', '--namespace-labels', 'shop=environment=production', '--format', 'json'], { stdin: debugPod });
@@ -202,8 +261,50 @@ describe('check: offline, with the embedded default policy and namespace labels'
     assert.equal(report(run).objects[0]?.decision, 'allowed-with-warnings');
   });
 
+  // A :nonroot image passes nonRoot once inspected: offline, rules that need the image say NotChecked, never deny.
+  const nonrootPod = (securityContext: string) =>
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: py, namespace: shop}\nspec:\n  containers:\n` +
+    `    - {name: app, image: gcr.io/distroless/python3-debian13:nonroot${securityContext}}\n`;
+  const HARDENED = ', securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}';
+  let enforcing: string;
+  before(async () => {
+    enforcing = await mkdtemp(join(tmpdir(), 'dg-check-offline-'));
+    const policy =
+      'apiVersion: distroless-guard.io/v1alpha1\nkind: DistrolessPolicy\nmetadata: {name: strict}\nspec:\n  mode: Enforce\n  mutate: {action: Disabled}\n';
+    await writeFile(join(enforcing, 'policy.yaml'), policy);
+  });
+  after(() => rm(enforcing, { recursive: true, force: true }));
+
+  it('a :nonroot image under the default policy: nonRoot, noShell, noPackageManager, noDebugTag NotChecked, and not warned', async () => {
+    const run = await check(['-f', '-', '--offline', '--namespace-labels', 'shop=environment=production', '--format', 'json'], { stdin: nonrootPod('') });
+    assert.equal(run.code, 0, run.stderr);
+    const [object] = report(run).objects;
+    assert.deepEqual(object?.findings.map((f) => [f.rule, f.outcome, f.message]), [
+      ['noShell', 'NotChecked', 'image not inspected'],
+      ['noPackageManager', 'NotChecked', 'image not inspected'],
+      ['nonRoot', 'NotChecked', 'image not inspected'],
+      ['noPrivilegeEscalation', 'DryRun', 'allowPrivilegeEscalation unset, no drop ALL'],
+      ['noDebugTag', 'NotChecked', 'image not inspected'],
+    ]);
+    assert.deepEqual(object?.warnings.filter((w) => /noShell|noPackageManager|nonRoot|noDebugTag/.test(w)), []);
+  });
+
+  it('under an Enforce policy it is admitted (exit 0), NotChecked in the table and a note in SARIF', async () => {
+    const args = ['-f', '-', '--offline', '--policy', join(enforcing, 'policy.yaml')];
+    const table = await check(args, { stdin: nonrootPod(HARDENED) });
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^ALLOWED {3}Pod shop\/py {2}<stdin>:1$/m);
+    assert.match(table.stdout, /^ {2}not checked: \[strict\/nonRoot\] container app: image not inspected$/m);
+    const json = report(await check([...args, '--format', 'json'], { stdin: nonrootPod(HARDENED) }));
+    assert.deepEqual(json.summary, { objects: 1, allowed: 1, allowedWithWarnings: 0, denied: 0, skipped: 0, images: 0 });
+    const sarif = JSON.parse((await check([...args, '--format', 'sarif'], { stdin: nonrootPod(HARDENED) })).stdout) as SarifLog;
+    assert.deepEqual(sarif.runs[0]?.results.map((r) => [r.ruleId, r.level]), [['noShell', 'note'], ['noPackageManager', 'note'], ['nonRoot', 'note']]);
+  });
+
   it('-n sets the namespace of objects that name none', async () => {
-    const run = await check(['-f', '-', '--offline', '-n', 'team-a', '--format', 'json'], { stdin: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: x}]}\n' });
+    const run = await check(['-f', '-', '--offline', '-n', 'team-a', '--format', 'json'], {
+      stdin: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: x}]}\n',
+    });
     assert.equal(report(run).objects[0]?.namespace, 'team-a');
   });
 });
@@ -227,7 +328,7 @@ describe('check: input and usage errors exit 2 with one line each', () => {
     ],
     ['no -f at all', () => [], undefined, /no manifests: give -f PATH/],
     ['a missing file', () => ['-f', 'nope.yaml'], undefined, /^distroless-guard check: nope\.yaml: no such file or directory$/],
-    ['an unknown format', () => ['-f', 'shop/api.yaml', '--format', 'xml'], undefined, /--format xml: expected one of table, json, sarif/],
+    ['an unknown format', () => ['-f', 'shop/api.yaml', '--format', 'xml'], undefined, /--format xml: expected one of table, json, yaml, sarif/],
     [
       'malformed namespace labels',
       () => ['-f', 'shop/api.yaml', '--namespace-labels', 'shop'], undefined,
@@ -247,7 +348,9 @@ describe('check: input and usage errors exit 2 with one line each', () => {
   }
 
   it('every bad document is reported, not only the first', async () => {
-    const run = await check(['-f', '-', '--offline'], { stdin: 'a: [\n---\nkind: Pod\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec: {containers: []}\n' });
+    const run = await check(['-f', '-', '--offline'], {
+      stdin: 'a: [\n---\nkind: Pod\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec: {containers: []}\n',
+    });
     assert.equal(run.code, 2);
     assert.deepEqual(run.stderr.trim().split('\n').map((l) => l.replace(/: invalid YAML: .*/, ': invalid YAML')), [
       'distroless-guard check: <stdin>:2:1: invalid YAML',
@@ -272,10 +375,17 @@ describe('check: progress', () => {
 describe('check: as a user runs it', () => {
   it('bin/distroless-guard check -f - reads a pipe and exits 1 on a denial', async () => {
     const run = await new Promise<Run>((resolveRun) => {
-      const child = execFile(LAUNCHER, ['check', '-f', '-', '--offline', '--namespace-labels', 'shop=environment=production'], { timeout: 60_000 }, (err, stdout, stderr) => {
-        resolveRun({ code: err ? Number((err as { code?: number }).code) : 0, stdout, stderr });
-      });
-      child.stdin?.end('apiVersion: v1\nkind: Pod\nmetadata: {name: probe, namespace: shop}\nspec:\n  containers:\n    - {name: probe, image: busybox:debug}\n');
+      const child = execFile(
+        LAUNCHER,
+        ['check', '-f', '-', '--offline', '--namespace-labels', 'shop=environment=production'],
+        { timeout: 60_000 },
+        (err, stdout, stderr) => {
+          resolveRun({ code: err ? Number((err as { code?: number }).code) : 0, stdout, stderr });
+        },
+      );
+      child.stdin?.end(
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: probe, namespace: shop}\nspec:\n  containers:\n    - {name: probe, image: busybox:debug}\n',
+      );
     });
     assert.equal(run.code, 1, run.stderr);
     assert.match(run.stdout, /^DENIED {4}Pod shop\/probe {2}<stdin>:1$/m);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
@@ -28,15 +28,25 @@ describe('bin/distroless-guard, as a user runs it after npm ci', () => {
   it('an unknown command exits 2 with one line', async () => {
     const { code, stderr } = await launch(['frobnicate']);
     assert.equal(code, 2);
-    assert.equal(stderr, 'distroless-guard: unknown command "frobnicate" (try --help)\n');
+    assert.equal(stderr, "distroless-guard: unknown command 'frobnicate' (try --help)\n");
+  });
+  it('--version prints the version of package.json; serve --help exits 0', async () => {
+    const { version } = JSON.parse(await readFile(resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+    assert.deepEqual(await launch(['--version']), { code: 0, stdout: `${version}\n`, stderr: '' });
+    const help = await launch(['serve', '--help']);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /--metrics-port <PORT>/);
   });
   it('serve refuses to start with an invalid policy, naming the field, exit 1', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dg-cli-'));
     try {
-      await writeFile(join(dir, 'bad.yaml'), 'apiVersion: distroless-guard.io/v1alpha1\nkind: DistrolessPolicy\nmetadata: {name: x}\nspec:\n  rules:\n    noShell: {action: Block}\n');
+      await writeFile(
+        join(dir, 'bad.yaml'),
+        'apiVersion: distroless-guard.io/v1alpha1\nkind: DistrolessPolicy\nmetadata: {name: x}\nspec:\n  rules:\n    noShell: {action: Block}\n',
+      );
       const { code, stderr } = await launch(['serve', '--port', '0', '--policy', join(dir, 'bad.yaml'), '--certs-dir', join(dir, 'certs')]);
       assert.equal(code, 1);
-      assert.match(stderr, /bad\.yaml: invalid DistrolessPolicy: spec\.rules\.noShell\.action must be one of "Enforce", "DryRun", "Off"/);
+      assert.match(stderr, /bad\.yaml: invalid DistrolessPolicy: spec\.rules\.noShell\.action must be one of "Enforce", "DryRun", "Disabled"/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -73,7 +73,7 @@ spec:
   match: {namespaces: ["${SHOP}", "${DEV}"]}
   production: {namespaceSelector: {matchLabels: {environment: production}}}
   rules:
-    noPrivilegeEscalation: {action: "Off"}
+    noPrivilegeEscalation: {action: Disabled}
 `;
 
 /** A container hardened enough for the default policy's noPrivilegeEscalation. */
@@ -121,17 +121,31 @@ before(
       registry = await startRegistry();
       seeded = await seedImages(registry, CATALOG.filter((e) => IMAGES.includes(e.name)));
       await cluster.ok(['apply', '-f', join(ROOT, 'test/fixtures/policyreport-crd.yaml')]);
-      for (const crd of ['policyreports.wgpolicyk8s.io', 'clusterpolicyreports.wgpolicyk8s.io']) await cluster.ok(['wait', '--for=condition=Established', '--timeout=60s', `crd/${crd}`]);
+      for (const crd of ['policyreports.wgpolicyk8s.io', 'clusterpolicyreports.wgpolicyk8s.io'])
+        await cluster.ok(['wait', '--for=condition=Established', '--timeout=60s', `crd/${crd}`]);
       guard = await installGuard(cluster, { extraArgs: ['--insecure-registry', '127.0.0.0/8'] });
       for (const ns of [SHOP, DEV, STALE]) await cluster.ok(['create', 'namespace', ns]);
       await cluster.ok(['label', 'namespace', SHOP, 'environment=production']);
       for (const ns of [SHOP, DEV]) {
-        await waitFor(`ServiceAccount default in ${ns}`, async () => ((await cluster.kubectl(['get', 'serviceaccount', 'default', '-n', ns])).code === 0 ? true : undefined), { timeoutMs: 30_000 });
+        await waitFor(
+          `ServiceAccount default in ${ns}`,
+          async () => ((await cluster.kubectl(['get', 'serviceaccount', 'default', '-n', ns])).code === 0 ? true : undefined),
+          { timeoutMs: 30_000 },
+        );
       }
       await cluster.ok(['apply', '-f', '-'], { input: POLICY });
       const image = (name: string) => seeded.get(name).ref;
       // The policy is watched: wait until it judges (its DryRun warning for a shell image).
-      await waitFor('the e2e-audit policy in force', async () => (/would be denied by e2e-audit\/noShell/.test((await cluster.kubectl(['run', 'probe', '-n', DEV, `--image=${image('debian-full:12')}`, '--dry-run=server'])).stderr) ? true : undefined), { timeoutMs: 30_000 });
+      await waitFor(
+        'the e2e-audit policy in force',
+        async () =>
+          /e2e-audit\/noShell would deny/.test(
+            (await cluster.kubectl(['run', 'probe', '-n', DEV, `--image=${image('debian-full:12')}`, '--dry-run=server'])).stderr,
+          )
+            ? true
+            : undefined,
+        { timeoutMs: 30_000 },
+      );
 
       // An earlier audit's report where nothing is left to audit, and another tool's next to ours.
       await cluster.ok(['apply', '-f', '-'], { input: report(STALE, 'distroless-guard-audit', 'distroless-guard', '[]') });
@@ -142,27 +156,89 @@ before(
       await cluster.ok(['apply', '-f', '-'], { input: deployment('api', image('distroless-static:nonroot'), 1, true) });
       await cluster.ok(['apply', '-f', '-'], { input: cronJob(image('distroless-static:debug')) });
       await cluster.ok(['create', 'job', 'nightly-manual', '-n', DEV, '--from=cronjob/nightly']);
-      await cluster.ok(['run', 'scratchpad', '-n', DEV, `--image=${image('distroless-static:nonroot')}`, '--restart=Never', `--overrides=${JSON.stringify({ spec: { containers: [{ name: 'scratchpad', image: image('distroless-static:nonroot'), securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }] } })}`]);
+      const scratchpad = {
+        spec: {
+          containers: [
+            {
+              name: 'scratchpad',
+              image: image('distroless-static:nonroot'),
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+            },
+          ],
+        },
+      };
+      await cluster.ok([
+        'run',
+        'scratchpad',
+        '-n',
+        DEV,
+        `--image=${image('distroless-static:nonroot')}`,
+        '--restart=Never',
+        `--overrides=${JSON.stringify(scratchpad)}`,
+      ]);
       await cluster.ok(['run', 'shell', '-n', DEV, `--image=${image('debian-full:12')}`, '--restart=Never']);
       await cluster.ok(['run', 'e2e-audit-sys', '-n', 'kube-system', `--image=${image('debian-full:12')}`, '--restart=Never']);
       // kube-controller-manager creates the ReplicaSets', and the Job's, pods.
-      for (const [ns, selector, count] of [[SHOP, 'app=web', 2], [SHOP, 'app=api', 1], [DEV, 'job-name=nightly-manual', 1]] as const) {
-        await waitFor(`${count} pod(s) ${selector} in ${ns}`, async () => ((await cluster.json<{ items: unknown[] }>(['get', 'pods', '-n', ns, '-l', selector])).items.length === count ? true : undefined), { timeoutMs: 60_000 })
-          .catch(async (error: unknown) => {
-            throw new Error(`${(error as Error).message}\nkube-controller-manager:\n${await cluster.log('kube-controller-manager')}`);
-          });
+      for (const [ns, selector, count] of [
+        [SHOP, 'app=web', 2],
+        [SHOP, 'app=api', 1],
+        [DEV, 'job-name=nightly-manual', 1],
+      ] as const) {
+        await waitFor(
+          `${count} pod(s) ${selector} in ${ns}`,
+          async () => ((await cluster.json<{ items: unknown[] }>(['get', 'pods', '-n', ns, '-l', selector])).items.length === count ? true : undefined),
+          { timeoutMs: 60_000 },
+        ).catch(async (error: unknown) => {
+          throw new Error(`${(error as Error).message}\nkube-controller-manager:\n${await cluster.log('kube-controller-manager')}`);
+        });
       }
       // No kubelet runs here: write what one would into the status of web's pods (running, with the digest it
       // pulled) and of a finished pod, through the real status subresource.
       const debian = seeded.get('debian-full:12');
-      const webPods = (await cluster.json<{ items: Array<{ metadata: { name: string } }> }>(['get', 'pods', '-n', SHOP, '-l', 'app=web'])).items.map((p) => p.metadata.name);
+      const webPods = (await cluster.json<{ items: Array<{ metadata: { name: string } }> }>(['get', 'pods', '-n', SHOP, '-l', 'app=web'])).items.map(
+        (p) => p.metadata.name,
+      );
       await cluster.ok(['run', 'finished', '-n', DEV, `--image=${debian.ref}`, '--restart=Never']);
       const startedAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
       const status = (name: string, state: Record<string, unknown>, phase: string) => ({
-        status: { phase, containerStatuses: [{ name, image: debian.ref, imageID: `${debian.ref.replace(/:[^:/]+$/, '')}@${debian.digest}`, ready: phase === 'Running', restartCount: 0, started: phase === 'Running', state }] },
+        status: {
+          phase,
+          containerStatuses: [
+            {
+              name,
+              image: debian.ref,
+              imageID: `${debian.ref.replace(/:[^:/]+$/, '')}@${debian.digest}`,
+              ready: phase === 'Running',
+              restartCount: 0,
+              started: phase === 'Running',
+              state,
+            },
+          ],
+        },
       });
-      for (const pod of webPods) await cluster.ok(['patch', 'pod', pod, '-n', SHOP, '--subresource=status', '--type=merge', '-p', JSON.stringify(status('main', { running: { startedAt } }, 'Running'))]);
-      await cluster.ok(['patch', 'pod', 'finished', '-n', DEV, '--subresource=status', '--type=merge', '-p', JSON.stringify(status('finished', { terminated: { exitCode: 0, reason: 'Completed', startedAt, finishedAt: startedAt } }, 'Succeeded'))]);
+      for (const pod of webPods)
+        await cluster.ok([
+          'patch',
+          'pod',
+          pod,
+          '-n',
+          SHOP,
+          '--subresource=status',
+          '--type=merge',
+          '-p',
+          JSON.stringify(status('main', { running: { startedAt } }, 'Running')),
+        ]);
+      await cluster.ok([
+        'patch',
+        'pod',
+        'finished',
+        '-n',
+        DEV,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify(status('finished', { terminated: { exitCode: 0, reason: 'Completed', startedAt, finishedAt: startedAt } }, 'Succeeded')),
+      ]);
       // Made production after its pods were admitted: the audit judges by the namespace's labels as they are now.
       await cluster.ok(['label', 'namespace', DEV, 'environment=production']);
     } catch (error) {
@@ -211,7 +287,8 @@ function reportOf(run: Run): AuditReport {
 }
 
 const ourNamespaces = (r: AuditReport) => r.namespaces.filter((n) => [SHOP, DEV].includes(n.name) || n.workloads.some((w) => w.name === 'e2e-audit-sys'));
-const workload = (r: AuditReport, ns: string, name: string): AuditedWorkload | undefined => r.namespaces.find((n) => n.name === ns)?.workloads.find((w) => w.name === name);
+const workload = (r: AuditReport, ns: string, name: string): AuditedWorkload | undefined =>
+  r.namespaces.find((n) => n.name === ns)?.workloads.find((w) => w.name === name);
 const rules = (w: AuditedWorkload | undefined): string[] => (w?.findings ?? []).map((f) => `${f.outcome} ${f.policy}/${f.rule}`).sort();
 const ourReports = async (): Promise<PolicyReport[]> => (await cluster.json<{ items: PolicyReport[] }>(['get', 'policyreports', '-A', '-l', OURS])).items;
 
@@ -229,72 +306,106 @@ describe('audit: the pods the API server stores, judged as if every DryRun enfor
     assert.match(refused.stderr, /results\[0\]\.result: Unsupported value: "failed": supported values: "pass", "fail", "warn", "error", "skip"/);
   });
 
-  it('groups the stored pods under their workloads: Deployment through its ReplicaSet, CronJob through its Job, bare pods alone, kube-system not covered', async () => {
-    ready();
-    const report = await firstAudit();
-    assert.deepEqual(report.policies, ['default', 'e2e-audit'], 'the installed default policy and ours');
-    assert.deepEqual(
-      Object.fromEntries(ourNamespaces(report).map((n) => [n.name, n.workloads.filter((w) => n.name !== 'kube-system' || w.name === 'e2e-audit-sys').map((w) => [w.kind, w.name, w.pods, w.decision])])),
-      {
-        [SHOP]: [
-          ['Deployment', 'api', 1, 'allowed'],
-          ['Deployment', 'web', 2, 'denied'],
-        ],
-        [DEV]: [
-          ['CronJob', 'nightly', 1, 'denied'],
-          ['Pod', 'scratchpad', 1, 'allowed'],
-          ['Pod', 'shell', 1, 'denied'],
-        ],
-        'kube-system': [['Pod', 'e2e-audit-sys', 1, 'not-covered']],
-      },
-    );
-    // The workloads are the objects the API server stores (their uids), not names made up from pod names.
-    const deploymentUid = (await cluster.json<{ metadata: { uid: string } }>(['get', 'deployment', 'web', '-n', SHOP])).metadata.uid;
-    assert.equal(workload(report, SHOP, 'web')?.uid, deploymentUid);
-    const cronJobUid = (await cluster.json<{ metadata: { uid: string } }>(['get', 'cronjob', 'nightly', '-n', DEV])).metadata.uid;
-    assert.equal(workload(report, DEV, 'nightly')?.uid, cronJobUid);
-  });
+  it(
+    'groups the stored pods under their workloads: Deployment through its ReplicaSet, CronJob through its Job, bare pods alone, kube-system not covered',
+    async () => {
+      ready();
+      const report = await firstAudit();
+      assert.deepEqual(report.policies, ['default', 'e2e-audit'], 'the installed default policy and ours');
+      assert.deepEqual(
+        Object.fromEntries(
+          ourNamespaces(report).map((n) => [
+            n.name,
+            n.workloads.filter((w) => n.name !== 'kube-system' || w.name === 'e2e-audit-sys').map((w) => [w.kind, w.name, w.pods, w.decision]),
+          ]),
+        ),
+        {
+          [SHOP]: [
+            ['Deployment', 'api', 1, 'allowed'],
+            ['Deployment', 'web', 2, 'denied'],
+          ],
+          [DEV]: [
+            ['CronJob', 'nightly', 1, 'denied'],
+            ['Pod', 'scratchpad', 1, 'allowed'],
+            ['Pod', 'shell', 1, 'denied'],
+          ],
+          'kube-system': [['Pod', 'e2e-audit-sys', 1, 'not-covered']],
+        },
+      );
+      // The workloads are the objects the API server stores (their uids), not names made up from pod names.
+      const deploymentUid = (await cluster.json<{ metadata: { uid: string } }>(['get', 'deployment', 'web', '-n', SHOP])).metadata.uid;
+      assert.equal(workload(report, SHOP, 'web')?.uid, deploymentUid);
+      const cronJobUid = (await cluster.json<{ metadata: { uid: string } }>(['get', 'cronjob', 'nightly', '-n', DEV])).metadata.uid;
+      assert.equal(workload(report, DEV, 'nightly')?.uid, cronJobUid);
+    },
+  );
 
-  it('finds by policy and rule what the admissions only warned about: by the digest a pod reports running, else by its tag; finished pods left out', async () => {
-    const { seeded } = ready();
-    const report = await firstAudit();
-    const shellRules = ['noShell', 'noPackageManager', 'nonRoot'];
-    // Both policies raised to Enforce; the default policy does not switch noPrivilegeEscalation off.
-    const denied = [...shellRules.map((r) => `Enforce e2e-audit/${r}`), ...[...shellRules, 'noPrivilegeEscalation'].map((r) => `Enforce default/${r}`)].sort();
-    assert.deepEqual(rules(workload(report, SHOP, 'web')), denied);
-    assert.deepEqual(rules(workload(report, DEV, 'shell')), denied);
-    // The debug variant: its busybox shell and applets (dpkg, rpm), the root user, and, now that its namespace is
-    // labelled production, its :debug tag.
-    assert.deepEqual(rules(workload(report, DEV, 'nightly')), [...denied, 'Enforce default/noDebugTag', 'Enforce e2e-audit/noDebugTag'].sort());
-    assert.match(workload(report, DEV, 'nightly')?.findings.find((f) => f.rule === 'noDebugTag')?.message ?? '', /":debug" is a debug variant/);
-    const nightly = workload(report, DEV, 'nightly')?.findings.find((f) => f.policy === 'e2e-audit' && f.rule === 'noShell');
-    assert.match(nightly?.message ?? '', /^image has a shell: \/busybox\//);
-    assert.deepEqual(rules(workload(report, SHOP, 'api')), []);
-    assert.deepEqual(rules(workload(report, DEV, 'scratchpad')), []);
-    const debian = seeded.get('debian-full:12');
-    const web = workload(report, SHOP, 'web')?.findings.find((f) => f.policy === 'e2e-audit' && f.rule === 'noShell');
-    // web's pods report the digest they run (status imageID): that is judged, pinned.
-    assert.equal(web?.container.image, `${debian.ref}@${debian.digest}`);
-    assert.equal(web?.container.name, 'main');
-    assert.match(web?.message ?? '', /^image has a shell: \/usr\/bin\/bash/);
-    // The bare pod never started (no imageID): the tag it names is judged.
-    assert.equal(workload(report, DEV, 'shell')?.findings.find((f) => f.rule === 'noShell')?.container.image, debian.ref);
-    // A finished pod (Succeeded) is history, not audited.
-    assert.equal(workload(report, DEV, 'finished'), undefined);
-  });
+  it(
+    'finds by policy and rule what the admissions only warned about: by the digest a pod reports running, else by its tag; finished pods left out',
+    async () => {
+      const { seeded } = ready();
+      const report = await firstAudit();
+      const shellRules = ['noShell', 'noPackageManager', 'nonRoot'];
+      // Both policies raised to Enforce; the default policy does not switch noPrivilegeEscalation off.
+      const denied = [
+        ...shellRules.map((r) => `Enforce e2e-audit/${r}`),
+        ...[...shellRules, 'noPrivilegeEscalation'].map((r) => `Enforce default/${r}`),
+      ].sort();
+      assert.deepEqual(rules(workload(report, SHOP, 'web')), denied);
+      assert.deepEqual(rules(workload(report, DEV, 'shell')), denied);
+      // The debug variant: its busybox shell and applets (dpkg, rpm), the root user, and, now that its namespace is
+      // labelled production, its :debug tag.
+      assert.deepEqual(rules(workload(report, DEV, 'nightly')), [...denied, 'Enforce default/noDebugTag', 'Enforce e2e-audit/noDebugTag'].sort());
+      assert.match(workload(report, DEV, 'nightly')?.findings.find((f) => f.rule === 'noDebugTag')?.message ?? '', /":debug" is a debug variant/);
+      const nightly = workload(report, DEV, 'nightly')?.findings.find((f) => f.policy === 'e2e-audit' && f.rule === 'noShell');
+      assert.match(nightly?.message ?? '', /^image has a shell: \/busybox\//);
+      assert.deepEqual(rules(workload(report, SHOP, 'api')), []);
+      assert.deepEqual(rules(workload(report, DEV, 'scratchpad')), []);
+      const debian = seeded.get('debian-full:12');
+      const web = workload(report, SHOP, 'web')?.findings.find((f) => f.policy === 'e2e-audit' && f.rule === 'noShell');
+      // web's pods report the digest they run (status imageID): that is judged, pinned.
+      assert.equal(web?.container.image, `${debian.ref}@${debian.digest}`);
+      assert.equal(web?.container.name, 'main');
+      assert.match(web?.message ?? '', /^image has a shell: \/usr\/bin\/bash/);
+      // The bare pod never started (no imageID): the tag it names is judged.
+      assert.equal(workload(report, DEV, 'shell')?.findings.find((f) => f.rule === 'noShell')?.container.image, debian.ref);
+      // A finished pod (Succeeded) is history, not audited.
+      assert.equal(workload(report, DEV, 'finished'), undefined);
+    },
+  );
 
   it('prints a row per workload with the violated rules, and the reasons of each denial', async () => {
     ready();
     const run = await audit([]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^NAMESPACE +WORKLOAD +PODS +DECISION +VIOLATED RULES$/m);
-    assert.match(run.stdout, new RegExp(`^${SHOP} +Deployment/web +2 +DENIED +default/noShell, default/noPackageManager, default/nonRoot, default/noPrivilegeEscalation, e2e-audit/noShell, e2e-audit/noPackageManager, e2e-audit/nonRoot$`, 'm'));
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `^${SHOP} +Deployment/web +2 +DENIED +default/noShell, default/noPackageManager, default/nonRoot, default/noPrivilegeEscalation, ` +
+          `e2e-audit/noShell, e2e-audit/noPackageManager, e2e-audit/nonRoot$`,
+        'm',
+      ),
+    );
     assert.match(run.stdout, new RegExp(`^${SHOP} +Deployment/api +1 +ALLOWED$`, 'm'));
     assert.match(run.stdout, new RegExp(`^${DEV} +Pod/scratchpad +1 +ALLOWED$`, 'm'));
     assert.match(run.stdout, new RegExp(`^${DEV} +CronJob/nightly +1 +DENIED`, 'm'));
     assert.match(run.stdout, /^kube-system +Pod\/e2e-audit-sys +1 +NOT COVERED$/m);
-    assert.match(run.stdout, new RegExp(`^Deployment ${SHOP}/web would be denied:\\n {2}\\[default/noShell\\] container "main" \\(\\S*debian-full:12@sha256:[0-9a-f]{64}\\): image has a shell: .* Fix: `, 'm'));
-    assert.match(run.stdout.trimEnd().split('\n').at(-1) ?? '', /^\d+ pods in \d+ workloads across \d+ namespaces: \d+ would be denied, \d+ compliant, \d+ not covered by any policy; \d+ images inspected \(\d+ digests\)$/);
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `^Deployment ${SHOP}/web would be denied:\\n` +
+          ` {2}\\[default/noShell\\] container "main" \\(\\S*debian-full:12@sha256:[0-9a-f]{64}\\): image has a shell: .* Fix: `,
+        'm',
+      ),
+    );
+    assert.match(
+      run.stdout.trimEnd().split('\n').at(-1) ?? '',
+      new RegExp(
+        String.raw`^\d+ pods in \d+ workloads across \d+ namespaces: \d+ would be denied, ` +
+          String.raw`\d+ compliant, \d+ not covered by any policy; \d+ images inspected \(\d+ digests\)$`,
+      ),
+    );
   });
 });
 
@@ -319,7 +430,11 @@ describe('audit --write-reports into the real PolicyReport CRD', () => {
     for (const ns of [SHOP, DEV]) assert.deepEqual(byNamespace(ns).map((r) => r.metadata.name), ['distroless-guard-audit'], ns);
     assert.deepEqual(byNamespace(STALE), [], 'the stale report was deleted');
     assert.deepEqual(byNamespace('kube-system'), [], 'nothing covered there, no report');
-    assert.equal((await cluster.json<PolicyReport>(['get', 'policyreport', 'kyverno-polr', '-n', SHOP])).metadata.resourceVersion, untouched, 'another tool’s report untouched');
+    assert.equal(
+      (await cluster.json<PolicyReport>(['get', 'policyreport', 'kyverno-polr', '-n', SHOP])).metadata.resourceVersion,
+      untouched,
+      'another tool’s report untouched',
+    );
 
     for (const r of written.filter((x) => [SHOP, DEV].includes(x.metadata.namespace))) {
       assert.ok(r.results.length > 0);
@@ -338,7 +453,11 @@ describe('audit --write-reports into the real PolicyReport CRD', () => {
     const { cluster } = ready();
     const shop = written.find((r) => r.metadata.namespace === SHOP);
     const dev = written.find((r) => r.metadata.namespace === DEV);
-    const fails = (r: PolicyReport | undefined) => (r?.results ?? []).filter((x) => x.result === 'fail').map((x) => `${x.resources.map((o) => `${o.apiVersion} ${o.kind}/${o.name}`).join()} ${x.policy}/${x.rule} pods=${x.properties['pods'] ?? ''}`).sort();
+    const fails = (r: PolicyReport | undefined) =>
+      (r?.results ?? [])
+        .filter((x) => x.result === 'fail')
+        .map((x) => `${x.resources.map((o) => `${o.apiVersion} ${o.kind}/${o.name}`).join()} ${x.policy}/${x.rule} pods=${x.properties['pods'] ?? ''}`)
+        .sort();
     assert.deepEqual(fails(shop), [
       'apps/v1 Deployment/web default/noPackageManager pods=2',
       'apps/v1 Deployment/web default/noPrivilegeEscalation pods=2',
@@ -383,6 +502,10 @@ describe('audit --write-reports into the real PolicyReport CRD', () => {
       assert.notEqual(now[0]?.metadata.resourceVersion, before[0]?.metadata.resourceVersion, `${ns}: replaced`);
       assert.deepEqual(now[0]?.summary, before[0]?.summary);
     }
-    assert.equal((await cluster.json<PolicyReport>(['get', 'policyreport', 'kyverno-polr', '-n', SHOP])).metadata.resourceVersion, untouched, 'another tool’s report still untouched');
+    assert.equal(
+      (await cluster.json<PolicyReport>(['get', 'policyreport', 'kyverno-polr', '-n', SHOP])).metadata.resourceVersion,
+      untouched,
+      'another tool’s report still untouched',
+    );
   });
 });

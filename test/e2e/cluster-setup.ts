@@ -21,7 +21,9 @@ export async function globalSetup(): Promise<void> {
   await writeFile(path, JSON.stringify(clusterInfoOf(plane)));
   process.env[CLUSTER_ENV] = path;
   const t = plane.timings;
-  console.log(`e2e: kube-apiserver ${plane.version}, up in ${(t.totalMs / 1000).toFixed(1)} s (binaries ${(t.binariesMs / 1000).toFixed(1)} s) from ${plane.binDir}`);
+  console.log(
+    `e2e: kube-apiserver ${plane.version}, up in ${(t.totalMs / 1000).toFixed(1)} s (binaries ${(t.binariesMs / 1000).toFixed(1)} s) from ${plane.binDir}`,
+  );
 }
 
 export async function globalTeardown(): Promise<void> {

@@ -29,7 +29,10 @@ let server: TestServer;
 
 before(async () => {
   registry = await startRegistry();
-  seeded = await seedImages(registry, CATALOG.filter((e) => ['debian-full:12', 'distroless-static:nonroot', 'distroless-static:debug', 'distroless-static:latest'].includes(e.name)));
+  seeded = await seedImages(
+    registry,
+    CATALOG.filter((e) => ['debian-full:12', 'distroless-static:nonroot', 'distroless-static:debug', 'distroless-static:latest'].includes(e.name)),
+  );
   server = await startTestServer({ policy: POLICY, args: ['--tag-ttl', `${TTL_S}s`, '--tag-max-stale', `${MAX_STALE_S}s`] });
 });
 
@@ -155,6 +158,9 @@ describe('tag resolutions are scoped by credentials', () => {
     const inspector = createImageInspector({ tagTtlMs: 60_000 });
     const withSecret = await inspector.inspect(privateImage, { signal: AbortSignal.timeout(10_000), credentials: () => user });
     assert.match(withSecret.digest, /^sha256:/);
-    await assert.rejects(inspector.inspect(privateImage, { signal: AbortSignal.timeout(10_000) }), (e: unknown) => e instanceof InspectError && e.code === 'unauthorized');
+    await assert.rejects(
+      inspector.inspect(privateImage, { signal: AbortSignal.timeout(10_000) }),
+      (e: unknown) => e instanceof InspectError && e.code === 'unauthorized',
+    );
   });
 });

@@ -72,7 +72,7 @@ describe('limits on what a review may spend', () => {
     const reply = await server.client.get('/metrics');
     const series = [...parseExposition(reply.body).keys()].filter((k) => k.startsWith('distroless_guard_rule_decisions_total'));
     assert.ok(series.length > 0, 'rule decisions were counted');
-    assert.ok(series.every((k) => !/namespace="forged-/.test(k)), series.join('\n'));
-    assert.ok(series.some((k) => k.includes('namespace="_other"')), series.join('\n'));
+    assert.ok(series.every((k) => !/resource_namespace="forged-/.test(k)), series.join('\n'));
+    assert.ok(series.some((k) => k.includes('resource_namespace="_other"')), series.join('\n'));
   });
 });

@@ -96,7 +96,10 @@ before(async () => {
   await installTestResolver();
   registry = await startRegistry();
   host = registry.host;
-  shellImage = await buildImage({ layers: [{ entries: [file('etc/passwd', 'root:x:0:0::/root:/sbin/nologin\n'), exe('usr/bin/sh', '#!fake')] }], config: { User: '0' } });
+  shellImage = await buildImage({
+    layers: [{ entries: [file('etc/passwd', 'root:x:0:0::/root:/sbin/nologin\n'), exe('usr/bin/sh', '#!fake')] }],
+    config: { User: '0' },
+  });
   const push = createRegistryClient(registry.directHost);
   for (const [repository, tag] of [
     ['app', 'v1'],
@@ -119,13 +122,23 @@ after(async () => {
 // Generators
 
 /** A value of the right type most of the time, anything JSON otherwise. */
-const orAnything = <T>(right: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.oneof({ weight: 4, arbitrary: right }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) });
+const orAnything = <T>(right: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
+  fc.oneof({ weight: 4, arbitrary: right }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) });
 const optional = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(arb, { nil: undefined, freq: 2 });
 
 const imageArb = (): fc.Arbitrary<string> =>
   fc.oneof(
     // %HOST% and %DIGEST% are filled in when the review is sent (the registry starts after the arbitraries are made).
-    fc.constantFrom('%HOST%/app:v1', '%HOST%/a/b/c/d/e/f:v1', '%HOST%/app@%DIGEST%', '%HOST%/missing:v1', 'registry.example/app:1.0', 'nginx', 'gcr.io/distroless/static:debug', ''),
+    fc.constantFrom(
+      '%HOST%/app:v1',
+      '%HOST%/a/b/c/d/e/f:v1',
+      '%HOST%/app@%DIGEST%',
+      '%HOST%/missing:v1',
+      'registry.example/app:1.0',
+      'nginx',
+      'gcr.io/distroless/static:debug',
+      '',
+    ),
     fc.string({ maxLength: 40 }),
     fc.string({ unit: 'grapheme', maxLength: 20 }),
   );
@@ -138,7 +151,15 @@ const securityContextArb = fc.record(
     allowPrivilegeEscalation: orAnything(fc.boolean()),
     privileged: orAnything(fc.boolean()),
     readOnlyRootFilesystem: orAnything(fc.boolean()),
-    capabilities: orAnything(fc.record({ add: orAnything(fc.array(fc.constantFrom('NET_ADMIN', 'ALL', 'SYS_ADMIN', 'NET_BIND_SERVICE'))), drop: orAnything(fc.array(fc.constantFrom('ALL', 'NET_RAW'))) }, { requiredKeys: [] })),
+    capabilities: orAnything(
+      fc.record(
+        {
+          add: orAnything(fc.array(fc.constantFrom('NET_ADMIN', 'ALL', 'SYS_ADMIN', 'NET_BIND_SERVICE'))),
+          drop: orAnything(fc.array(fc.constantFrom('ALL', 'NET_RAW'))),
+        },
+        { requiredKeys: [] },
+      ),
+    ),
     seccompProfile: orAnything(fc.record({ type: fc.constantFrom('RuntimeDefault', 'Unconfined', 'Localhost') })),
   },
   { requiredKeys: [] },
@@ -149,7 +170,11 @@ const containerArb = fc.record(
     name: orAnything(fc.oneof(fc.constantFrom('app', 'web', 'render', 'sidecar'), fc.string({ unit: 'grapheme', maxLength: 12 }))),
     image: orAnything(imageArb()),
     securityContext: orAnything(securityContextArb),
-    volumeMounts: orAnything(fc.array(fc.record({ name: orAnything(fc.string({ maxLength: 8 })), mountPath: orAnything(fc.constantFrom('/tmp', '/config', '/', '/var/cache/app')) }), { maxLength: 3 })),
+    volumeMounts: orAnything(
+      fc.array(fc.record({ name: orAnything(fc.string({ maxLength: 8 })), mountPath: orAnything(fc.constantFrom('/tmp', '/config', '/', '/var/cache/app')) }), {
+        maxLength: 3,
+      }),
+    ),
     command: orAnything(fc.array(fc.string({ maxLength: 10 }), { maxLength: 3 })),
     env: orAnything(fc.array(fc.record({ name: fc.string({ maxLength: 10 }), value: orAnything(fc.string({ maxLength: 10 })) }), { maxLength: 3 })),
   },
@@ -164,7 +189,9 @@ const podSpecArb = fc.record(
     securityContext: orAnything(securityContextArb),
     serviceAccountName: orAnything(fc.string({ maxLength: 12 })),
     imagePullSecrets: orAnything(fc.array(fc.record({ name: orAnything(fc.string({ maxLength: 8 })) }), { maxLength: 2 })),
-    volumes: orAnything(fc.array(fc.record({ name: orAnything(fc.constantFrom('rendered', 'dg-app-tmp', 'data')), emptyDir: fc.constant({}) }), { maxLength: 3 })),
+    volumes: orAnything(
+      fc.array(fc.record({ name: orAnything(fc.constantFrom('rendered', 'dg-app-tmp', 'data')), emptyDir: fc.constant({}) }), { maxLength: 3 }),
+    ),
     os: orAnything(fc.record({ name: fc.constantFrom('linux', 'windows') })),
   },
   { requiredKeys: ['containers'] },
@@ -175,7 +202,11 @@ const metadataArb = fc.record(
     name: orAnything(fc.string({ unit: 'grapheme', maxLength: 12 })),
     labels: orAnything(fc.dictionary(fc.constantFrom('app', 'team', 'x'), fc.constantFrom('web', 'api', ''), { maxKeys: 3 })),
     annotations: orAnything(
-      fc.dictionary(fc.constantFrom('distroless-guard.io/opt-out', 'distroless-guard.io/opt-out-reason', 'note'), fc.oneof(fc.constantFrom('nonRoot', 'noShell,nonRoot', 'legacy app'), fc.string({ maxLength: 20 })), { maxKeys: 3 }),
+      fc.dictionary(
+        fc.constantFrom('distroless-guard.io/opt-out', 'distroless-guard.io/opt-out-reason', 'note'),
+        fc.oneof(fc.constantFrom('nonRoot', 'noShell,nonRoot', 'legacy app'), fc.string({ maxLength: 20 })),
+        { maxKeys: 3 },
+      ),
     ),
   },
   { requiredKeys: [] },
@@ -221,7 +252,9 @@ const reviewArb = fc
     endpoint: fc.constantFrom('/validate', '/mutate'),
   })
   .chain((r) =>
-    fc.record({ object: orAnything(objectArb(r.kind[2])), oldObject: r.withOld ? orAnything(objectArb(r.kind[2])) : fc.constant(null) }).map((objects) => ({ ...r, ...objects })),
+    fc
+      .record({ object: orAnything(objectArb(r.kind[2])), oldObject: r.withOld ? orAnything(objectArb(r.kind[2])) : fc.constant(null) })
+      .map((objects) => ({ ...r, ...objects })),
   );
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -229,10 +262,14 @@ const reviewArb = fc
 describe('fuzzing the HTTPS server (fast-check): never a 5xx, a hang or a crash', () => {
   it('arbitrary bodies: 400 with a Status, never a 5xx', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.json({ maxDepth: 4 }), fc.uint8Array({ maxLength: 300 })), fc.constantFrom('/validate', '/mutate'), async (body, endpoint) => {
-        const reply = await post(`${endpoint}?timeout=2s`, typeof body === 'string' ? body : Buffer.from(body));
-        assertWellFormed(reply, undefined);
-      }),
+      fc.asyncProperty(
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.json({ maxDepth: 4 }), fc.uint8Array({ maxLength: 300 })),
+        fc.constantFrom('/validate', '/mutate'),
+        async (body, endpoint) => {
+          const reply = await post(`${endpoint}?timeout=2s`, typeof body === 'string' ? body : Buffer.from(body));
+          assertWellFormed(reply, undefined);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -298,15 +335,28 @@ describe('hostile and odd requests', () => {
     ['the whole body', (deep: string) => deep],
     [
       'an annotation value',
-      (deep: string) => JSON.stringify(podReview({ containers: [{ name: 'app', image: 'registry.example/app:1' }] }, { uid: UID })).replace('"metadata":{"name":"web"', `"metadata":{"name":"web","annotations":{"note":${deep}}`),
+      (deep: string) =>
+        JSON.stringify(podReview({ containers: [{ name: 'app', image: 'registry.example/app:1' }] }, { uid: UID })).replace(
+          '"metadata":{"name":"web"',
+          `"metadata":{"name":"web","annotations":{"note":${deep}}`,
+        ),
     ],
     [
       'an env value',
-      (deep: string) => JSON.stringify(podReview({ containers: [{ name: 'app', image: 'registry.example/app:1', env: [{ name: 'X', value: 'DEEP' }] }] }, { uid: UID })).replace('"DEEP"', deep),
+      (deep: string) =>
+        JSON.stringify(
+          podReview({ containers: [{ name: 'app', image: 'registry.example/app:1', env: [{ name: 'X', value: 'DEEP' }] }] }, { uid: UID }),
+        ).replace('"DEEP"', deep),
     ],
     [
       'the securityContext',
-      (deep: string) => JSON.stringify(podReview({ containers: [{ name: 'app', image: 'registry.example/app:1', securityContext: { capabilities: { add: 'DEEP' as unknown as string[] } } }] }, { uid: UID })).replace('"DEEP"', deep),
+      (deep: string) =>
+        JSON.stringify(
+          podReview(
+            { containers: [{ name: 'app', image: 'registry.example/app:1', securityContext: { capabilities: { add: 'DEEP' as unknown as string[] } } }] },
+            { uid: UID },
+          ),
+        ).replace('"DEEP"', deep),
     ],
   ] as const) {
     it(`JSON nested 200,000 deep in ${where}: answered (400 or 200), never a stack overflow`, async () => {

@@ -53,7 +53,9 @@ before(async () => {
   const resolver = await installTestResolver();
   resolver.serve('hostile.test');
   resolver.serve('internal.test');
-  internal = createHttpServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: SECRET_PAGE, errors: [{ code: 'X', message: SECRET_PAGE }] })));
+  internal = createHttpServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: SECRET_PAGE, errors: [{ code: 'X', message: SECRET_PAGE }] })),
+  );
   internal.on('connection', () => internalHits++);
   internalPort = await listen(internal);
   hostile = createHttpServer((req, res) => hostileMode(req, res));
@@ -69,7 +71,16 @@ before(async () => {
   server = await startTestServer({
     policy: POLICY,
     loopbackRegistries: false,
-    args: ['--insecure-registry', `hostile.test:${hostilePort}`, '--insecure-registry', `127.0.0.1:${resetPort}`, '--insecure-registry', `127.0.0.1:${tlsPort}`, '--insecure-registry', `127.0.0.1:${closedPort}`],
+    args: [
+      '--insecure-registry',
+      `hostile.test:${hostilePort}`,
+      '--insecure-registry',
+      `127.0.0.1:${resetPort}`,
+      '--insecure-registry',
+      `127.0.0.1:${tlsPort}`,
+      '--insecure-registry',
+      `127.0.0.1:${closedPort}`,
+    ],
   });
   scanTargets = { reset: `127.0.0.1:${resetPort}`, tls: `127.0.0.1:${tlsPort}`, closed: `127.0.0.1:${closedPort}` };
 });
@@ -87,7 +98,10 @@ after(async () => {
 type Answer = { allowed: boolean; status?: { message: string }; warnings?: string[] };
 
 async function admit(image: string, dryRun = false): Promise<string> {
-  const reply = await server.client.post('/validate?timeout=10s', JSON.stringify(podReview({ containers: [{ name: 'app', image }] }, { namespace: 'team-a', dryRun })));
+  const reply = await server.client.post(
+    '/validate?timeout=10s',
+    JSON.stringify(podReview({ containers: [{ name: 'app', image }] }, { namespace: 'team-a', dryRun })),
+  );
   assert.equal(reply.status, 200, reply.body);
   const answer = (reply.json as { response: Answer }).response;
   assert.equal(answer.allowed, false, 'failurePolicy Fail: an image that cannot be inspected is refused');
@@ -141,7 +155,8 @@ describe('SSRF: a hostile registry sends the guard elsewhere', () => {
     });
   }
   it("the registry's error text and bodies are not copied into the answer", async () => {
-    hostileMode = (_req, res) => res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: SECRET_PAGE }] }));
+    hostileMode = (_req, res) =>
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: SECRET_PAGE }] }));
     assert.match(await attack(`hostile.test:${hostilePort}/x/app:1`), /tag 1 of hostile\.test:\d+\/x\/app does not exist \(404\)/);
   });
 });

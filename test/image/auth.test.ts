@@ -51,11 +51,16 @@ describe('token auth (Docker token server)', () => {
 
   it('a private repository without credentials is unauthorized, saying so', async () => {
     const inspector = createImageInspector();
-    await assert.rejects(inspector.inspect(seeded.get(base.name).ref, { signal: minute() }), (e: unknown) => unauthorized()(e) && /no credentials/.test((e as Error).message));
+    await assert.rejects(
+      inspector.inspect(seeded.get(base.name).ref, { signal: minute() }),
+      (e: unknown) => unauthorized()(e) && /no credentials/.test((e as Error).message),
+    );
   });
 
   it('a private repository is read with docker config.json credentials, and the token is reused', async () => {
-    const inspector = createImageInspector({ credentials: createCredentialLookup(parseDockerConfig(dockerConfig(registry.host, user.username, user.password))) });
+    const inspector = createImageInspector({
+      credentials: createCredentialLookup(parseDockerConfig(dockerConfig(registry.host, user.username, user.password))),
+    });
     const before = registry.tokenServer?.requests().length ?? 0;
     await inspector.inspect(seeded.get(base.name).ref, { signal: minute() });
     await inspector.inspect(seeded.get(latest.name).ref, { signal: minute() });
@@ -112,7 +117,9 @@ describe('basic auth (htpasswd)', () => {
   it('is read with credentials', async () => {
     const creds = registry.credentials;
     assert.ok(creds !== undefined);
-    const inspector = createImageInspector({ credentials: createCredentialLookup(parseDockerConfig(dockerConfig(registry.host, creds.username, creds.password))) });
+    const inspector = createImageInspector({
+      credentials: createCredentialLookup(parseDockerConfig(dockerConfig(registry.host, creds.username, creds.password))),
+    });
     const facts = await inspector.inspect(seeded.get(base.name).ref, { signal: minute() });
     assert.equal(facts.distroless, true);
   });

@@ -25,7 +25,10 @@ describe('inspecting the catalog through the real registry', () => {
     const median = (xs: number[]): string => ([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0).toFixed(1);
     const total = (xs: number[]): string => xs.reduce((a, b) => a + b, 0).toFixed(0);
     // eslint-disable-next-line no-console
-    console.log(`# catalog inspect ms: cold median ${median(times.cold)} total ${total(times.cold)}; pinned (cached) median ${median(times.pinned)}; tag (cached, one HEAD) median ${median(times.tag)}`);
+    console.log(
+      `# catalog inspect ms: cold median ${median(times.cold)} total ${total(times.cold)}; ` +
+        `pinned (cached) median ${median(times.pinned)}; tag (cached, one HEAD) median ${median(times.tag)}`,
+    );
     await seeded.registry?.stop();
   });
 

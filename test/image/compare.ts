@@ -13,6 +13,8 @@ export function comparable(facts: ImageFacts): ExpectedFacts {
     debugVariant: facts.debugVariant,
     distroless: facts.distroless,
     base: facts.base,
+    distribution: facts.distribution,
+    runtimes: facts.runtimes,
     platforms: facts.platforms.map((p) => ({
       platform: p.platform,
       shells: p.shells,
@@ -23,6 +25,8 @@ export function comparable(facts: ImageFacts): ExpectedFacts {
       debugVariant: p.debugVariant,
       distroless: p.distroless,
       base: p.base,
+      distribution: p.distribution,
+      runtimes: p.runtimes,
     })),
   };
 }

@@ -27,7 +27,11 @@ setTimeout(() => { observer.disconnect(); console.log(minor); }, 200);
 async function minorCollections(flags: readonly string[], mib: number): Promise<number> {
   const node = resolve(ROOT, 'node_modules/.bin/node');
   const count = async (n: number): Promise<number> => {
-    const { stdout } = await run(node, [...flags, '--import', 'tsx', '--input-type=module', '-e', SCRIPT], { cwd: ROOT, timeout: 60_000, env: { ...process.env, MIB: String(n) } });
+    const { stdout } = await run(node, [...flags, '--import', 'tsx', '--input-type=module', '-e', SCRIPT], {
+      cwd: ROOT,
+      timeout: 60_000,
+      env: { ...process.env, MIB: String(n) },
+    });
     return Number(stdout.trim());
   };
   const [reading, idle] = await Promise.all([count(mib), count(0)]);

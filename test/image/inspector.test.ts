@@ -16,7 +16,14 @@ import { shellsTree } from '../support/rootfs.js';
 import { dir } from '../support/tree.js';
 import { comparable } from './compare.js';
 
-const NAMES = ['distroless-static:nonroot', 'distroless-static:debug', 'multiarch:latest', 'debian-full:12', 'layered-deletions:latest', 'shell-and-tmp:latest'];
+const NAMES = [
+  'distroless-static:nonroot',
+  'distroless-static:debug',
+  'multiarch:latest',
+  'debian-full:12',
+  'layered-deletions:latest',
+  'shell-and-tmp:latest',
+];
 
 /** Only for early stop: a top layer with a shell (and /tmp) over the distroless base. */
 const SHELL_AND_TMP_FACTS = {
@@ -28,6 +35,8 @@ const SHELL_AND_TMP_FACTS = {
   debugVariant: false,
   distroless: false,
   base: 'Distroless',
+  distribution: { id: 'debian', versionId: '12' },
+  runtimes: [],
 };
 const SHELL_AND_TMP: CatalogEntry = {
   name: 'shell-and-tmp:latest',
@@ -72,7 +81,11 @@ describe('image inspector against a real registry', () => {
   /** GET a manifest straight from the registry (not through the proxy, so counts stay clean). */
   async function manifestJson(repository: string, reference: string): Promise<ManifestJson> {
     const r = await fetch(`http://${registry.directHost}/v2/${repository}/manifests/${reference}`, {
-      headers: { accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json' },
+      headers: {
+        accept:
+          'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, ' +
+          'application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json',
+      },
     });
     assert.equal(r.status, 200);
     return (await r.json()) as ManifestJson;
@@ -161,7 +174,10 @@ describe('image inspector against a real registry', () => {
 
   it('an unknown tag and an unknown repository are not-found, naming the registry', async () => {
     const inspector = createImageInspector();
-    await assert.rejects(inspector.inspect(`${registry.host}/distroless-static:nope`, { signal: minute() }), (e: unknown) => isCode('not-found')(e) && (e as InspectError).registry === registry.host);
+    await assert.rejects(
+      inspector.inspect(`${registry.host}/distroless-static:nope`, { signal: minute() }),
+      (e: unknown) => isCode('not-found')(e) && (e as InspectError).registry === registry.host,
+    );
     await assert.rejects(inspector.inspect(`${registry.host}/no-such-repo:latest`, { signal: minute() }), isCode('not-found'));
   });
 
@@ -169,7 +185,9 @@ describe('image inspector against a real registry', () => {
     const inspector = createImageInspector();
     const img = image('distroless-static:nonroot');
     const body = JSON.stringify(await manifestJson('distroless-static', img.digest), null, 1);
-    registry.proxy.setFault((r) => (r.method === 'GET' && r.path.endsWith(`/manifests/${img.digest}`) ? { status: 200, body, headers: { 'content-type': img.mediaType } } : undefined));
+    registry.proxy.setFault((r) =>
+      r.method === 'GET' && r.path.endsWith(`/manifests/${img.digest}`) ? { status: 200, body, headers: { 'content-type': img.mediaType } } : undefined,
+    );
     await assert.rejects(inspector.inspect(img.ref, { signal: minute() }), isCode('digest-mismatch'));
   });
 
@@ -232,7 +250,9 @@ describe('image inspector against a real registry', () => {
     const m = await manifestJson('distroless-static', img.digest);
     const config = m.config;
     assert.ok(config !== undefined);
-    registry.proxy.setFault((r) => (r.method === 'GET' && r.path.endsWith(config.digest) ? { status: 200, body: '{' + ' '.repeat(config.size - 2) + '}' } : undefined));
+    registry.proxy.setFault((r) =>
+      r.method === 'GET' && r.path.endsWith(config.digest) ? { status: 200, body: '{' + ' '.repeat(config.size - 2) + '}' } : undefined,
+    );
     await assert.rejects(inspector.inspect(img.ref, { signal: minute() }), isCode('digest-mismatch'));
   });
 

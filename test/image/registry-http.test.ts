@@ -55,7 +55,11 @@ describe('blob redirects', () => {
 
   it('follows a redirect to another origin without sending the credentials there', async () => {
     const client = createRegistryClient({ credentials: () => ({ username: 'u', password: 'p' }) });
-    const blob = await client.openBlob(parseReference(`127.0.0.1:${registryPort}/app`), { mediaType: 'x', digest: DIGEST, size: DATA.length }, { signal: never });
+    const blob = await client.openBlob(
+      parseReference(`127.0.0.1:${registryPort}/app`),
+      { mediaType: 'x', digest: DIGEST, size: DATA.length },
+      { signal: never },
+    );
     const chunks: Buffer[] = [];
     for await (const chunk of blob.stream) chunks.push(chunk as Buffer);
     await blob.verified;

@@ -20,7 +20,9 @@ before(async () => {
       res.setHeader('content-type', 'application/json');
       if (!found) {
         res.statusCode = 404;
-        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `namespaces "${name}" not found` }));
+        res.end(
+          JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `namespaces "${name}" not found` }),
+        );
         return;
       }
       res.end(JSON.stringify({ kind: 'Namespace', apiVersion: 'v1', metadata: { name, labels: found } }));

@@ -23,7 +23,12 @@ const LEASES = '/apis/coordination.k8s.io/v1/namespaces/distroless-guard/leases'
 const NAMESPACES = '/api/v1/namespaces';
 const silent = pino({ level: 'silent' });
 
-const policy = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'distroless-guard.io/v1alpha1', kind: 'DistrolessPolicy', metadata: { name }, spec });
+const policy = (name: string, spec: Record<string, unknown>) => ({
+  apiVersion: 'distroless-guard.io/v1alpha1',
+  kind: 'DistrolessPolicy',
+  metadata: { name },
+  spec,
+});
 
 async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -59,7 +64,14 @@ describe('DistrolessPolicy informer: the requests behind it', () => {
   before(async () => {
     api.put(POLICIES, policy('baseline', { mode: 'Enforce' }));
     store = new PolicyStore({ guardNamespace: 'distroless-guard' });
-    sync = syncPoliciesFromCluster(kubeConfig, { store, logger: silent, namespace: 'distroless-guard', identity: 'replica-a', retryPeriodMs: 100, leaseDurationMs: 1_000 });
+    sync = syncPoliciesFromCluster(kubeConfig, {
+      store,
+      logger: silent,
+      namespace: 'distroless-guard',
+      identity: 'replica-a',
+      retryPeriodMs: 100,
+      leaseDurationMs: 1_000,
+    });
     await sync.watch.firstSync;
     await until('baseline in force', () => store.current().some((p) => p.name === 'baseline'));
   });
@@ -96,7 +108,13 @@ describe('leader election over a Lease', () => {
     // Renewals back to back (retryPeriod 1 ms), so stop() lands on one in flight: its write must not void the release.
     for (let attempt = 0; attempt < 8; attempt++) {
       const lease = `release-race-${attempt}`;
-      const election = startLeaderElection(kubeConfig, { namespace: 'distroless-guard', leaseName: lease, identity: 'r1', retryPeriodMs: 1, leaseDurationMs: 5_000 });
+      const election = startLeaderElection(kubeConfig, {
+        namespace: 'distroless-guard',
+        leaseName: lease,
+        identity: 'r1',
+        retryPeriodMs: 1,
+        leaseDurationMs: 5_000,
+      });
       await until('leading', () => election.isLeader());
       await sleep(5 + attempt * 3);
       await election.stop();

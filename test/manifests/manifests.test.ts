@@ -1,12 +1,26 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { describe, it } from 'node:test';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { V1ClusterRole, V1Deployment, V1MutatingWebhookConfiguration, V1NetworkPolicy, V1PodDisruptionBudget, V1PolicyRule, V1Role, V1RoleBinding, V1Service, V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
+import type {
+  V1ClusterRole,
+  V1Deployment,
+  V1MutatingWebhookConfiguration,
+  V1NetworkPolicy,
+  V1PodDisruptionBudget,
+  V1PolicyRule,
+  V1Role,
+  V1RoleBinding,
+  V1Secret,
+  V1Service,
+  V1ValidatingWebhookConfiguration,
+} from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { parseGoDuration, budgetFor } from '../../src/server/deadline.js';
+import { DEFAULT_METRICS_PORT } from '../../src/cli/serve.js';
 import { DEFAULT_DRAIN_MS } from '../../src/server/https.js';
 import { serviceDnsNames } from '../../src/server/tls/generate.js';
 import { validateAgainstSchema } from '../support/kube-schema.js';
@@ -14,15 +28,25 @@ import { controlPlaneBinaries } from '../support/control-plane.js';
 import { CLUSTER_SCOPED, idOf, renderKustomization, type KubeObject } from '../support/kustomize.js';
 
 const MANIFESTS = resolve(import.meta.dirname, '../../manifests');
-const ROOTS = { base: MANIFESTS, 'dry-run': join(MANIFESTS, 'overlays/dry-run'), 'cert-manager': join(MANIFESTS, 'overlays/cert-manager') } as const;
+// A component cannot be built alone: every one of manifests/components/ is rendered on top of the base, as a user
+// adds them (`components:` in a kustomization of their own).
+const WITH_COMPONENTS = await mkdtemp(join(tmpdir(), 'dg-components-'));
+const COMPONENTS = (await readdir(join(MANIFESTS, 'components'))).sort().map((name) => relative(WITH_COMPONENTS, join(MANIFESTS, 'components', name)));
+await writeFile(join(WITH_COMPONENTS, 'kustomization.yaml'), `resources: [${relative(WITH_COMPONENTS, MANIFESTS)}]\ncomponents: [${COMPONENTS.join(', ')}]\n`);
+after(() => rm(WITH_COMPONENTS, { recursive: true, force: true }));
+const ROOTS = {
+  base: MANIFESTS,
+  'dry-run': join(MANIFESTS, 'overlays/dry-run'),
+  'cert-manager': join(MANIFESTS, 'overlays/cert-manager'),
+  components: WITH_COMPONENTS,
+} as const;
 type Root = keyof typeof ROOTS;
 const GUARD_NAMESPACE = 'distroless-guard';
 const run = promisify(execFile);
 
-const rendered = Object.fromEntries(await Promise.all(Object.entries(ROOTS).map(async ([name, dir]) => [name, await renderKustomization(dir)] as const))) as Record<
-  Root,
-  Awaited<ReturnType<typeof renderKustomization>>
->;
+const rendered = Object.fromEntries(
+  await Promise.all(Object.entries(ROOTS).map(async ([name, dir]) => [name, await renderKustomization(dir)] as const)),
+) as Record<Root, Awaited<ReturnType<typeof renderKustomization>>>;
 
 function the<T>(root: Root, kind: string, name?: string): T {
   const found = rendered[root].objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
@@ -60,9 +84,21 @@ describe('manifests: every object is valid against the Kubernetes OpenAPI schema
     const onDisk = (await readdir(MANIFESTS, { recursive: true })).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(MANIFESTS, f));
     assert.deepEqual(onDisk.filter((f) => !used.has(f)), [], 'files no kustomization lists (add them to manifests/base/kustomization.yaml)');
     const baseIds = rendered.base.objects.map(idOf);
-    for (const overlay of ['dry-run', 'cert-manager'] as const) {
+    // The cert-manager overlay takes out on purpose what only the guard's own certificate keeping needs.
+    const removed: Partial<Record<Root, string[]>> = {
+      'cert-manager': [
+        `rbac.authorization.k8s.io/Role/${GUARD_NAMESPACE}/distroless-guard-certificates`,
+        `rbac.authorization.k8s.io/RoleBinding/${GUARD_NAMESPACE}/distroless-guard-certificates`,
+        `core/Secret/${GUARD_NAMESPACE}/distroless-guard-tls`,
+      ],
+    };
+    for (const overlay of ['dry-run', 'cert-manager', 'components'] as const) {
       const ids = new Set(rendered[overlay].objects.map(idOf));
-      assert.deepEqual(baseIds.filter((id) => !ids.has(id)), [], `${overlay} lacks objects of manifests/ (list new files in manifests/base/, not manifests/)`);
+      assert.deepEqual(
+        baseIds.filter((id) => !ids.has(id)),
+        removed[overlay] ?? [],
+        `${overlay} lacks objects of manifests/ (list new files in manifests/base/, not manifests/)`,
+      );
     }
   });
 
@@ -105,6 +141,20 @@ describe('manifests: cross-references hold', () => {
       assert.equal(container.livenessProbe?.httpGet?.path, '/healthz');
     });
 
+    it(`${root}: metrics: Service port "metrics" → the container port serve's --metrics-port listens on; ServiceMonitors scrape it`, () => {
+      const service = the<V1Service>(root, 'Service');
+      const container = guardContainer(the<V1Deployment>(root, 'Deployment'));
+      const port = service.spec?.ports?.find((p) => p.name === 'metrics');
+      const target = container.ports?.find((p) => p.name === port?.targetPort);
+      assert.equal(String(target?.containerPort), argOf(container.args ?? [], '--metrics-port') ?? String(DEFAULT_METRICS_PORT));
+      for (const monitor of all(root, 'ServiceMonitor') as unknown as Array<{
+        spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string; scheme?: string }> };
+      }>) {
+        assert.ok(selects(monitor.spec.selector.matchLabels, service.metadata?.labels), 'the ServiceMonitor selects the Service');
+        assert.deepEqual(monitor.spec.endpoints.map((e) => `${e.scheme ?? 'http'}/${e.port}`), ['http/metrics']);
+      }
+    });
+
     it(`${root}: labels and selectors, service account, namespace`, () => {
       const deployment = the<V1Deployment>(root, 'Deployment');
       const podLabels = deployment.spec?.template.metadata?.labels;
@@ -128,36 +178,54 @@ describe('manifests: cross-references hold', () => {
         if (CLUSTER_SCOPED.has(o.kind) || o.apiVersion.startsWith('distroless-guard.io/')) continue;
         assert.equal(o.metadata.namespace, GUARD_NAMESPACE, `${o.kind} ${o.metadata.name} lives in the guard's namespace`);
       }
-      assert.equal(deployment.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === 'POD_NAMESPACE')?.valueFrom?.fieldRef?.fieldPath, 'metadata.namespace', 'serve learns its namespace');
+      assert.equal(
+        deployment.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === 'POD_NAMESPACE')?.valueFrom?.fieldRef?.fieldPath,
+        'metadata.namespace',
+        'serve learns its namespace',
+      );
     });
 
-    it(`${root}: the TLS Secret mounted is the one the certificate tooling writes`, () => {
+    it(`${root}: the certificate Secret: kept by the guard through the API, or cert-manager's mounted`, () => {
       const deployment = the<V1Deployment>(root, 'Deployment');
       const container = guardContainer(deployment);
       const args = container.args ?? [];
-      const certPath = argOf(args, '--tls-cert') ?? '';
-      const mount = container.volumeMounts?.find((m) => certPath.startsWith(`${m.mountPath}/`));
-      assert.ok(mount, `--tls-cert ${certPath} is on a mounted volume`);
-      assert.ok(argOf(args, '--tls-key')?.startsWith(`${mount.mountPath}/`));
-      const secretName = deployment.spec?.template.spec?.volumes?.find((v) => v.name === mount.name)?.secret?.secretName;
+      assert.equal(argOf(args, '--patch-ca-bundle'), undefined, 'the certificate leader or cert-manager keeps the caBundle');
       if (root === 'cert-manager') {
+        const certPath = argOf(args, '--tls-cert') ?? '';
+        const mount = container.volumeMounts?.find((m) => certPath.startsWith(`${m.mountPath}/`));
+        assert.ok(mount, `--tls-cert ${certPath} is on a mounted volume`);
+        assert.ok(argOf(args, '--tls-key')?.startsWith(`${mount.mountPath}/`));
+        const secretName = deployment.spec?.template.spec?.volumes?.find((v) => v.name === mount.name)?.secret?.secretName;
         const certificate = the<{ spec: { secretName: string; dnsNames: string[] } }>(root, 'Certificate', 'distroless-guard');
         assert.equal(secretName, certificate.spec.secretName);
         assert.deepEqual([...certificate.spec.dnsNames].sort(), serviceDnsNames('distroless-guard', GUARD_NAMESPACE).sort());
-        assert.equal(argOf(args, '--patch-ca-bundle'), undefined, 'cert-manager injects the caBundle; the guard does not patch it');
+        assert.equal(argOf(args, '--certificate-secret'), undefined);
+        assert.deepEqual(all(root, 'Secret'), [], "cert-manager makes its Secret (kubernetes.io/tls: a type the base's cannot change to)");
         for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
           assert.equal(the<KubeObject>(root, kind).metadata.annotations?.['cert-manager.io/inject-ca-from'], `${GUARD_NAMESPACE}/distroless-guard`);
         }
       } else {
-        assert.equal(secretName, 'distroless-guard-tls', 'what `distroless-guard certs` writes (SERVICE-tls)');
-        assert.ok(argOf(args, '--patch-ca-bundle')?.startsWith(`${mount.mountPath}/`), 'the CA comes from the same Secret (ca.crt)');
+        // kubelet expands $(POD_NAMESPACE) (the downward API env checked above): the Secret moves with the install.
+        const [namespace, name = ''] = (argOf(args, '--certificate-secret') ?? '').split('/');
+        assert.equal(namespace, '$(POD_NAMESPACE)');
+        const secret = the<V1Secret>(root, 'Secret', name);
+        assert.equal(secret.metadata?.namespace, GUARD_NAMESPACE);
+        assert.equal(secret.type, 'Opaque');
+        assert.deepEqual([secret.data, secret.stringData], [undefined, undefined], 'no data: a re-apply never resets what the guard wrote');
+        assert.equal(argOf(args, '--tls-cert'), undefined);
+        assert.deepEqual(deployment.spec?.template.spec?.volumes?.filter((v) => v.secret !== undefined), [], 'read through the API, not mounted');
+        // The certificate names SERVICE.NAMESPACE.svc: --service must be the Service the webhooks call.
+        assert.equal(argOf(args, '--service') ?? 'distroless-guard', the<V1Service>(root, 'Service').metadata?.name);
       }
     });
 
     it(`${root}: webhook timeouts are honoured by serve, and the termination grace covers shutdown`, () => {
       const deployment = the<V1Deployment>(root, 'Deployment');
       const args = guardContainer(deployment).args ?? [];
-      const webhooks = [...(the<V1ValidatingWebhookConfiguration>(root, 'ValidatingWebhookConfiguration').webhooks ?? []), ...(the<V1MutatingWebhookConfiguration>(root, 'MutatingWebhookConfiguration').webhooks ?? [])];
+      const webhooks = [
+        ...(the<V1ValidatingWebhookConfiguration>(root, 'ValidatingWebhookConfiguration').webhooks ?? []),
+        ...(the<V1MutatingWebhookConfiguration>(root, 'MutatingWebhookConfiguration').webhooks ?? []),
+      ];
       for (const webhook of webhooks) {
         const seconds = webhook.timeoutSeconds ?? 10;
         const budget = budgetFor(`${seconds}s`);
@@ -167,32 +235,53 @@ describe('manifests: cross-references hold', () => {
       }
       const delayMs = parseGoDuration(argOf(args, '--shutdown-delay') ?? '5s') ?? Number.NaN;
       const grace = deployment.spec?.template.spec?.terminationGracePeriodSeconds ?? 30;
-      assert.ok(delayMs / 1000 + DEFAULT_DRAIN_MS / 1000 < grace, `terminationGracePeriodSeconds ${grace} > shutdown delay ${delayMs / 1000} s + drain ${DEFAULT_DRAIN_MS / 1000} s`);
+      assert.ok(
+        delayMs / 1000 + DEFAULT_DRAIN_MS / 1000 < grace,
+        `terminationGracePeriodSeconds ${grace} > shutdown delay ${delayMs / 1000} s + drain ${DEFAULT_DRAIN_MS / 1000} s`,
+      );
     });
   }
 });
 
 describe('manifests: the issue bar', () => {
-  it('both webhooks: v1 reviews, no side effects, Equivalent matching, pods, ephemeral containers and every pod-template workload, never their own namespace or kube-system', () => {
-    for (const root of Object.keys(ROOTS) as Root[]) {
-      for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
-        for (const webhook of the<V1MutatingWebhookConfiguration>(root, kind).webhooks ?? []) {
-          assert.deepEqual(webhook.admissionReviewVersions, ['v1']);
-          assert.equal(webhook.sideEffects, 'None');
-          assert.equal(webhook.matchPolicy, 'Equivalent');
-          assert.ok(webhook.failurePolicy, 'failurePolicy is explicit');
-          if (kind === 'MutatingWebhookConfiguration') assert.equal(webhook.reinvocationPolicy, 'IfNeeded');
-          assert.deepEqual(webhook.namespaceSelector?.matchExpressions, [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [GUARD_NAMESPACE, 'kube-system'] }]);
-          const resources = (webhook.rules ?? []).flatMap((r) => (r.resources ?? []).map((res) => `${r.apiGroups?.[0] || 'core'}/${res}`));
-          for (const expected of ['core/pods', 'core/pods/ephemeralcontainers', 'core/replicationcontrollers', 'core/podtemplates', 'apps/deployments', 'apps/replicasets', 'apps/statefulsets', 'apps/daemonsets', 'batch/jobs', 'batch/cronjobs']) {
-            assert.ok(resources.includes(expected), `${root} ${webhook.name} covers ${expected}`);
+  it(
+    'both webhooks: v1 reviews, no side effects, Equivalent matching, ' +
+      'pods, ephemeral containers and every pod-template workload, never their own namespace or kube-system',
+    () => {
+      for (const root of Object.keys(ROOTS) as Root[]) {
+        for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
+          for (const webhook of the<V1MutatingWebhookConfiguration>(root, kind).webhooks ?? []) {
+            assert.deepEqual(webhook.admissionReviewVersions, ['v1']);
+            // The validating webhook writes Events, never for a dry run (src/kube/admission-events.ts).
+            assert.equal(webhook.sideEffects, kind === 'ValidatingWebhookConfiguration' ? 'NoneOnDryRun' : 'None');
+            assert.equal(webhook.matchPolicy, 'Equivalent');
+            assert.ok(webhook.failurePolicy, 'failurePolicy is explicit');
+            if (kind === 'MutatingWebhookConfiguration') assert.equal(webhook.reinvocationPolicy, 'IfNeeded');
+            assert.deepEqual(webhook.namespaceSelector?.matchExpressions, [
+              { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [GUARD_NAMESPACE, 'kube-system'] },
+            ]);
+            const resources = (webhook.rules ?? []).flatMap((r) => (r.resources ?? []).map((res) => `${r.apiGroups?.[0] || 'core'}/${res}`));
+            for (const expected of [
+              'core/pods',
+              'core/pods/ephemeralcontainers',
+              'core/replicationcontrollers',
+              'core/podtemplates',
+              'apps/deployments',
+              'apps/replicasets',
+              'apps/statefulsets',
+              'apps/daemonsets',
+              'batch/jobs',
+              'batch/cronjobs',
+            ]) {
+              assert.ok(resources.includes(expected), `${root} ${webhook.name} covers ${expected}`);
+            }
+            for (const rule of webhook.rules ?? []) assert.deepEqual(rule.operations, ['CREATE', 'UPDATE']);
+            assert.equal(webhook.clientConfig.caBundle, undefined, 'no caBundle in git: a later apply must not erase the one written in the cluster');
           }
-          for (const rule of webhook.rules ?? []) assert.deepEqual(rule.operations, ['CREATE', 'UPDATE']);
-          assert.equal(webhook.clientConfig.caBundle, undefined, 'no caBundle in git: a later apply must not erase the one written in the cluster');
         }
       }
-    }
-  });
+    },
+  );
 
   it('validating failurePolicy: Fail in production (base, cert-manager), Ignore in the dry-run rollout; mutating always Ignore', () => {
     const policies = (root: Root, kind: string) => (the<V1ValidatingWebhookConfiguration>(root, kind).webhooks ?? []).map((w) => w.failurePolicy);
@@ -204,35 +293,62 @@ describe('manifests: the issue bar', () => {
 
   it('RBAC is exactly the least privilege the issue lists', () => {
     const rules = (o: V1ClusterRole | V1Role) => (o.rules ?? []).map((r: V1PolicyRule) => ({ ...r }));
-    const webhookPatch = { apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'], resourceNames: ['distroless-guard'], verbs: ['get', 'patch'] };
+    const webhookPatch = {
+      apiGroups: ['admissionregistration.k8s.io'],
+      resources: ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'],
+      resourceNames: ['distroless-guard'],
+      verbs: ['get', 'patch'],
+    };
     const reads = [
       { apiGroups: ['distroless-guard.io'], resources: ['distrolesspolicies'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['distroless-guard.io'], resources: ['distrolesspolicies/status'], verbs: ['update'] },
       { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: [''], resources: ['serviceaccounts', 'secrets'], verbs: ['get'] },
     ];
-    assert.deepEqual(rules(the<V1ClusterRole>('base', 'ClusterRole')), [...reads, webhookPatch]);
-    assert.deepEqual(rules(the<V1ClusterRole>('cert-manager', 'ClusterRole')), reads, 'cert-manager writes the caBundle: no patch right');
+    const events = { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] };
+    assert.deepEqual(rules(the<V1ClusterRole>('base', 'ClusterRole')), [...reads, webhookPatch, events]);
+    assert.deepEqual(rules(the<V1ClusterRole>('cert-manager', 'ClusterRole')), [...reads, events], 'cert-manager writes the caBundle: no patch right');
     // The resourceNames are the webhook configurations actually installed.
-    for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) assert.deepEqual(webhookPatch.resourceNames, [the<KubeObject>('base', kind).metadata.name]);
-    assert.deepEqual(rules(the<V1Role>('base', 'Role')), [
+    for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'])
+      assert.deepEqual(webhookPatch.resourceNames, [the<KubeObject>('base', kind).metadata.name]);
+    assert.deepEqual(rules(the<V1Role>('base', 'Role', 'distroless-guard-leader-election')), [
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
-      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['distroless-guard'], verbs: ['get', 'update'] },
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: ['distroless-guard', 'distroless-guard-certificates'],
+        verbs: ['get', 'update'],
+      },
     ]);
+    // serve --certificate-secret: its own TLS Secret, by name (the one its args name), get and update only.
+    const tlsSecret = argOf(guardContainer(the<V1Deployment>('base', 'Deployment')).args ?? [], '--certificate-secret')?.split('/')[1];
+    assert.deepEqual(rules(the<V1Role>('base', 'Role', 'distroless-guard-certificates')), [
+      { apiGroups: [''], resources: ['secrets'], resourceNames: [tlsSecret], verbs: ['get', 'update'] },
+    ]);
+    assert.equal(all('base', 'Role').length, 2);
+    // cert-manager keeps the certificate: no certificate Lease, no Secret rights.
+    assert.deepEqual(
+      [...all('cert-manager', 'Role'), ...all('cert-manager', 'RoleBinding')].map((o) => `${o.kind}/${o.metadata.name}`),
+      ['Role/distroless-guard-leader-election', 'RoleBinding/distroless-guard-leader-election'],
+    );
+    assert.deepEqual(rules(the<V1Role>('cert-manager', 'Role', 'distroless-guard-leader-election'))[1]?.resourceNames, ['distroless-guard']);
   });
 
-  it('NetworkPolicy: ingress to the webhook port only; egress to DNS and HTTPS (API server, registries), never link-local', () => {
+  it('NetworkPolicy: ingress to the webhook and metrics ports only; egress to DNS and HTTPS (API server, registries), never link-local', () => {
     for (const root of Object.keys(ROOTS) as Root[]) {
       const policy = the<V1NetworkPolicy>(root, 'NetworkPolicy');
       const deployment = the<V1Deployment>(root, 'Deployment');
       assert.ok(selects(policy.spec?.podSelector?.matchLabels, deployment.spec?.template.metadata?.labels), `${root}: it selects the guard's pods`);
       assert.deepEqual(policy.spec?.policyTypes, ['Ingress', 'Egress']);
-      const webhookPort = guardContainer(deployment).ports?.[0]?.containerPort;
-      assert.deepEqual(policy.spec?.ingress?.flatMap((r) => (r.ports ?? []).map((p) => p.port)), [webhookPort]);
+      const containerPorts = guardContainer(deployment).ports?.map((p) => p.containerPort);
+      assert.deepEqual(policy.spec?.ingress?.flatMap((r) => (r.ports ?? []).map((p) => p.port)), containerPorts);
       const egressPorts = policy.spec?.egress?.flatMap((r) => (r.ports ?? []).map((p) => `${p.protocol}/${p.port}`)).sort();
       assert.deepEqual(egressPorts, ['TCP/443', 'TCP/53', 'TCP/6443', 'UDP/53']);
       const blocks = policy.spec?.egress?.flatMap((r) => (r.to ?? []).map((t) => t.ipBlock)) ?? [];
-      assert.ok(blocks.length > 0 && blocks.every((b) => b !== undefined && (b.except ?? []).some((e) => e === '169.254.0.0/16' || e === 'fe80::/10')), 'HTTPS egress excludes link-local');
+      assert.ok(
+        blocks.length > 0 && blocks.every((b) => b !== undefined && (b.except ?? []).some((e) => e === '169.254.0.0/16' || e === 'fe80::/10')),
+        'HTTPS egress excludes link-local',
+      );
     }
   });
 
@@ -243,7 +359,12 @@ describe('manifests: the issue bar', () => {
     assert.equal(the<V1PodDisruptionBudget>('base', 'PodDisruptionBudget').spec?.minAvailable, 1);
     const pod = deployment.spec?.template.spec;
     const container = guardContainer(deployment);
-    assert.ok(container.resources?.requests?.['cpu'] && container.resources.requests['memory'] && container.resources.limits?.['memory'] && container.resources.limits['cpu']);
+    assert.ok(
+      container.resources?.requests?.['cpu'] &&
+        container.resources.requests['memory'] &&
+        container.resources.limits?.['memory'] &&
+        container.resources.limits['cpu'],
+    );
     assert.ok(container.readinessProbe && container.livenessProbe);
     assert.equal(pod?.securityContext?.runAsNonRoot, true);
     assert.equal(pod?.securityContext?.runAsUser, 65532);

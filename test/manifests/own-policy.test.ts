@@ -28,7 +28,12 @@ spec:
 `;
 
 const layers = distrolessStaticNonroot.layers;
-const platform = derivePlatformFacts({ digest: 'sha256:guard', config: distrolessStaticNonroot.config, layers, scan: { layersTotal: layers.length, layersRead: layers.length, stoppedEarly: false } });
+const platform = derivePlatformFacts({
+  digest: 'sha256:guard',
+  config: distrolessStaticNonroot.config,
+  layers,
+  scan: { layersTotal: layers.length, layersRead: layers.length, stoppedEarly: false },
+});
 const facts = combinePlatforms('distroless-guard:0.1.0', 'sha256:guard', [platform]);
 
 describe("the guard's own Deployment", () => {
@@ -37,7 +42,11 @@ describe("the guard's own Deployment", () => {
     assert.ok(deployment);
     assert.equal(facts.distroless, true);
     const app = createApp({
-      review: { policies: () => compilePolicies(parsePolicies(STRICT, 'strict'), { guardNamespace: 'distroless-guard' }), namespaces: staticNamespaces(), facts: async () => ({ kind: 'known', facts }) },
+      review: {
+        policies: () => compilePolicies(parsePolicies(STRICT, 'strict'), { guardNamespace: 'distroless-guard' }),
+        namespaces: staticNamespaces(),
+        facts: async () => ({ kind: 'known', facts }),
+      },
       logger: pino({ level: 'silent' }),
     });
     const review = admissionReview('Deployment', { ...deployment, metadata: { ...deployment.metadata, namespace: 'shop' } }, { namespace: 'shop' });
@@ -45,7 +54,9 @@ describe("the guard's own Deployment", () => {
     assert.deepEqual(validated.body.response, { uid: 'b4f0c0de-1111-4e2d-9c1a-000000000001', allowed: true });
     const mutated = await request(app).post('/mutate?timeout=10s').send(review).expect(200);
     // Only the digest pin: no manifest can name the digest of an image its user builds.
-    assert.deepEqual(decodePatch(mutated.body.response), [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'distroless-guard:0.1.0@sha256:guard' }]);
+    assert.deepEqual(decodePatch(mutated.body.response), [
+      { op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'distroless-guard:0.1.0@sha256:guard' },
+    ]);
     assert.equal(mutated.body.response.warnings, undefined);
   });
 });

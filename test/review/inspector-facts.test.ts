@@ -14,7 +14,13 @@ import { startRegistry, type TestRegistry } from '../support/registry.js';
 
 const NAME = 'distroless-static:nonroot';
 const minute = (): AbortSignal => AbortSignal.timeout(60_000);
-const request = (image: string, pod: Partial<FactsRequest> = {}): FactsRequest => ({ image, namespace: 'shop', serviceAccount: 'default', imagePullSecrets: [], ...pod });
+const request = (image: string, pod: Partial<FactsRequest> = {}): FactsRequest => ({
+  image,
+  namespace: 'shop',
+  serviceAccount: 'default',
+  imagePullSecrets: [],
+  ...pod,
+});
 const digestOf = (result: FactsResult): string => (result.kind === 'known' ? result.facts.digest : `not known: ${JSON.stringify(result)}`);
 
 describe('inspector facts for admissions, against a real registry', () => {

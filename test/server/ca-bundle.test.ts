@@ -99,7 +99,7 @@ current-context: local
   serve = await startServe(
     [
       '--port',
-      '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--kubeconfig', join(dir, 'kubeconfig'),
+      '0', '--metrics-port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--kubeconfig', join(dir, 'kubeconfig'),
       '--policy', join(dir, 'policy.yaml'), '--patch-ca-bundle', join(dir, 'certs/ca.crt'), '--ca-bundle-interval',
       '200ms', '--offline', '--log-level', 'silent',
     ],
@@ -123,7 +123,10 @@ describe('serve --patch-ca-bundle', () => {
     await until(() => calls.length > 0, 'a first call to the API server');
     const before = await client.get('/readyz');
     assert.equal(before.status, 503);
-    assert.match(before.body, /^\[-\]ca-bundle failed: caBundle not reconciled: ValidatingWebhookConfiguration distroless-guard: HTTP 503: the server is currently unable/m);
+    assert.match(
+      before.body,
+      /^\[-\]ca-bundle failed: caBundle not reconciled: ValidatingWebhookConfiguration distroless-guard: HTTP 503: the server is currently unable/m,
+    );
     assert.deepEqual(caBundles(), [undefined, undefined]);
 
     apiDown = false;
@@ -142,7 +145,10 @@ describe('serve --patch-ca-bundle', () => {
       ],
     );
     // Besides its two configurations it only lists and watches Namespaces (labels); nothing else is read or written.
-    assert.deepEqual(new Set(calls.map((c) => c.path)), new Set([`${BASE}/validatingwebhookconfigurations/distroless-guard`, `${BASE}/mutatingwebhookconfigurations/distroless-guard`, '/api/v1/namespaces']));
+    assert.deepEqual(
+      new Set(calls.map((c) => c.path)),
+      new Set([`${BASE}/validatingwebhookconfigurations/distroless-guard`, `${BASE}/mutatingwebhookconfigurations/distroless-guard`, '/api/v1/namespaces']),
+    );
     assert.ok(calls.filter((c) => c.path === '/api/v1/namespaces').every((c) => c.method === 'GET'));
   });
 

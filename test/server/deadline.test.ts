@@ -10,7 +10,13 @@ import { createApp } from '../../src/server/app.js';
 import { podReview, podSpec } from '../support/reviews.js';
 
 const policyWith = (failurePolicy: 'Fail' | 'Ignore') =>
-  compilePolicies(parsePolicies(`apiVersion: distroless-guard.io/v1alpha1\nkind: DistrolessPolicy\nmetadata: {name: p}\nspec:\n  mode: Enforce\n  failurePolicy: ${failurePolicy}\n`, 'p'), { guardNamespace: 'distroless-guard' });
+  compilePolicies(
+    parsePolicies(
+      `apiVersion: distroless-guard.io/v1alpha1\nkind: DistrolessPolicy\nmetadata: {name: p}\nspec:\n  mode: Enforce\n  failurePolicy: ${failurePolicy}\n`,
+      'p',
+    ),
+    { guardNamespace: 'distroless-guard' },
+  );
 
 /** A facts source that ignores its deadline: the server must still answer before the API server gives up. */
 const stuck: FactsSource = () => new Promise(() => undefined);
@@ -40,6 +46,9 @@ describe('answering before ?timeout=, always', () => {
     const res = await request(app(slowButPolite, 'Fail')).post('/validate?timeout=2s').send(podReview(podSpec('nginx'))).expect(200);
     assert.ok(performance.now() - started < 1_500, 'decided at the work budget (70 %), before the last resort');
     assert.equal(res.body.response.allowed, false);
-    assert.match(res.body.response.status.message, /\[p\/noShell\] container "app" \(nginx\): could not inspect image: registry did not answer before the deadline/);
+    assert.match(
+      res.body.response.status.message,
+      /\[p\/noShell\] container "app" \(nginx\): could not inspect image: registry did not answer before the deadline/,
+    );
   });
 });

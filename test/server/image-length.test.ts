@@ -12,13 +12,14 @@ import { podReview, podSpec } from '../support/reviews.js';
 /** A policy matching images by globs that, as backtracking RegExps, took seconds against a 40k-character image. */
 const policies = compilePolicies(
   parsePolicies(
-    `apiVersion: distroless-guard.io/v1alpha1\nkind: DistrolessPolicy\nmetadata: {name: p}\nspec:\n  mode: Enforce\n  match:\n    images: ['*/*:debug', '*a*a*a*a*a*b', '*']\n`,
+    `apiVersion: distroless-guard.io/v1alpha1\nkind: DistrolessPolicy\nmetadata: {name: p}\nspec:\n` +
+      `  mode: Enforce\n  match:\n    images: ['*/*:debug', '*a*a*a*a*a*b', '*']\n`,
     'p',
   ),
   { guardNamespace: 'distroless-guard' },
 );
 const inspected: string[] = [];
-const facts: FactsSource = (query) => {
+const facts: FactsSource = async (query) => {
   inspected.push(query.image);
   return { kind: 'unavailable', reason: 'not inspected in this test' };
 };

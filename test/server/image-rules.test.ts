@@ -14,7 +14,7 @@ spec:
   production:
     namespaces: ["shop"]
   rules:
-    noPrivilegeEscalation: {action: "Off"}
+    noPrivilegeEscalation: {action: Disabled}
 `;
 
 type Response = { allowed: boolean; status?: { message: string }; warnings?: string[] };
@@ -36,6 +36,17 @@ describe('image rules over real HTTPS against a real registry', () => {
     assert.match(message, /\[prod\/noShell\] container "app" \([^)]*debian-full:12\): image has a shell: [^.]*\/usr\/bin\/bash/);
     assert.match(message, /\[prod\/noPackageManager\] .*image has a package manager: .*apt/);
     assert.match(message, /\[prod\/nonRoot\] .*image runs as root/);
+  });
+
+  it('a Python image on Debian 12 is denied one finding per line, each fix naming the distroless image its runtime needs', async () => {
+    const response = await review(fixture.registry().get('python-slim:3.11').ref);
+    assert.equal(response.allowed, false);
+    const lines = (response.status?.message ?? '').split('\n');
+    assert.deepEqual(lines.map((line) => /^\[prod\/(\w+)\] container "app" /.exec(line)?.[1]), ['noShell', 'noPackageManager', 'nonRoot']);
+    const fix = 'gcr.io/distroless/python3-debian13:nonroot';
+    assert.ok(lines[0]?.endsWith(`. Fix: build FROM ${fix} (python 3.11 found on Debian 12)`), lines[0]);
+    assert.ok(lines[1]?.endsWith(`. Fix: build FROM ${fix} (python 3.11 found on Debian 12)`), lines[1]);
+    assert.ok(lines[2]?.endsWith(`. Fix: set runAsUser: 65532, or build FROM ${fix}`), lines[2]);
   });
 
   it('a distroless nonroot image is allowed with nothing to say', async () => {

@@ -23,11 +23,11 @@ metadata: {name: escalation}
 spec:
   mode: ${mode}
   rules:
-    noShell: {action: "Off"}
-    noPackageManager: {action: "Off"}
-    nonRoot: {action: "Off"}
-    noDebugTag: {action: "Off"}
-    noDebugContainers: {action: "Off"}
+    noShell: {action: Disabled}
+    noPackageManager: {action: Disabled}
+    nonRoot: {action: Disabled}
+    noDebugTag: {action: Disabled}
+    noDebugContainers: {action: Disabled}
 ${extra}`;
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
@@ -66,7 +66,10 @@ describe('serve --policy FILE: edits apply without a restart; a bad edit keeps t
   it('DryRun admits with a warning saying what would be denied', async () => {
     const response = await review();
     assert.equal(response.allowed, true);
-    assert.ok(response.warnings?.some((w) => /^\[distroless-guard\] DryRun: container "app" \((registry\.example\/)?app:1\.0\) would be denied by escalation\/noPrivilegeEscalation: /.test(w)), JSON.stringify(response.warnings));
+    assert.ok(
+      response.warnings?.some((w) => /^\[distroless-guard\] escalation\/noPrivilegeEscalation would deny container app: /.test(w)),
+      JSON.stringify(response.warnings),
+    );
   });
 
   it('switching the file to Enforce denies the same pod within a reload interval', async () => {
@@ -75,18 +78,27 @@ describe('serve --policy FILE: edits apply without a restart; a bad edit keeps t
       const response = await review();
       return response.allowed ? undefined : response;
     });
-    assert.match(denied.status?.message ?? '', /\[escalation\/noPrivilegeEscalation\] container "app" \(registry\.example\/app:1\.0\): .*allowPrivilegeEscalation unset.*Fix: .*set allowPrivilegeEscalation: false/);
+    assert.match(
+      denied.status?.message ?? '',
+      new RegExp(
+        String.raw`\[escalation\/noPrivilegeEscalation\] container "app" \(registry\.example\/app:1\.0\): ` +
+          String.raw`.*allowPrivilegeEscalation unset.*Fix: .*set allowPrivilegeEscalation: false`,
+      ),
+    );
   });
 
   it('a broken edit is rejected: Enforce stays, the error is counted', async () => {
     await edit(server, policyYaml('Enforse'));
-    await eventually('error counted', async () => ((await server.client.get('/metrics')).body.match(/distroless_guard_policy_reloads_total\{result="error"\} ([1-9])/) ? true : undefined));
+    await eventually('error counted', async () =>
+      (await server.client.get('/metrics')).body.match(/distroless_guard_policy_reloads_total\{result="error"\} ([1-9])/) ? true : undefined,
+    );
     assert.equal((await review()).allowed, false);
     assert.equal((await server.client.get('/readyz')).status, 200, 'still ready: the last good policy serves');
   });
 
   it('an empty file, binary garbage, a policy that is valid YAML but no policy, and a deleted file: the last good policy serves', async () => {
-    const errors = async (): Promise<number> => Number(/distroless_guard_policy_reloads_total\{result="error"\} (\d+)/.exec((await server.client.get('/metrics')).body)?.[1] ?? 0);
+    const errors = async (): Promise<number> =>
+      Number(/distroless_guard_policy_reloads_total\{result="error"\} (\d+)/.exec((await server.client.get('/metrics')).body)?.[1] ?? 0);
     const path = join(server.dir, 'policy.yaml');
     for (const [what, content] of [
       ['empty', ''],
@@ -117,7 +129,16 @@ describe('serve in a cluster: Namespace labels are watched', () => {
   let api: FakeKubeApi;
   let server: TestServer;
   const review = (): Promise<Response> => validateShop(server);
-  const object = (mode: string) => ({ apiVersion: 'distroless-guard.io/v1alpha1', kind: 'DistrolessPolicy', metadata: { name: 'escalation' }, spec: { mode, match: { namespaceSelector: { matchLabels: { environment: 'production' } } }, rules: Object.fromEntries(['noShell', 'noPackageManager', 'nonRoot', 'noDebugTag', 'noDebugContainers'].map((r) => [r, { action: 'Off' }])) } });
+  const object = (mode: string) => ({
+    apiVersion: 'distroless-guard.io/v1alpha1',
+    kind: 'DistrolessPolicy',
+    metadata: { name: 'escalation' },
+    spec: {
+      mode,
+      match: { namespaceSelector: { matchLabels: { environment: 'production' } } },
+      rules: Object.fromEntries(['noShell', 'noPackageManager', 'nonRoot', 'noDebugTag', 'noDebugContainers'].map((r) => [r, { action: 'Disabled' }])),
+    },
+  });
 
   before(async () => {
     api = await startFakeKubeApi();
@@ -126,7 +147,11 @@ describe('serve in a cluster: Namespace labels are watched', () => {
     api.collection('/apis/coordination.k8s.io/v1/namespaces/distroless-guard/leases', 'Lease', 'coordination.k8s.io/v1');
     api.put('/api/v1/namespaces', { metadata: { name: 'shop', labels: { environment: 'staging' } } });
     api.put(POLICIES, object('Enforce'));
-    server = await startTestServer({ files: { kubeconfig: api.kubeconfig() }, args: (dir) => ['--kubeconfig', join(dir, 'kubeconfig'), '--offline'], env: { POD_NAME: 'guard-0' } });
+    server = await startTestServer({
+      files: { kubeconfig: api.kubeconfig() },
+      args: (dir) => ['--kubeconfig', join(dir, 'kubeconfig'), '--offline'],
+      env: { POD_NAME: 'guard-0' },
+    });
     await eventually('ready', async () => ((await server.client.get('/readyz')).status === 200 ? true : undefined));
   });
   after(async () => {

@@ -23,7 +23,7 @@ spec:
   mode: Enforce
   failurePolicy: Fail
   rules:
-    noPrivilegeEscalation: {action: "Off"}
+    noPrivilegeEscalation: {action: Disabled}
 `;
 
 let registry: TestRegistry;
@@ -54,13 +54,21 @@ before(async () => {
   const objects: Record<string, unknown> = {
     '/api/v1/namespaces/shop': { kind: 'Namespace', apiVersion: 'v1', metadata: { name: 'shop', labels: { environment: 'production' } } },
     '/api/v1/namespaces/shop/serviceaccounts/default': { kind: 'ServiceAccount', apiVersion: 'v1', metadata: { name: 'default', namespace: 'shop' } },
-    '/api/v1/namespaces/shop/serviceaccounts/builder': { kind: 'ServiceAccount', apiVersion: 'v1', metadata: { name: 'builder', namespace: 'shop' }, imagePullSecrets: [{ name: 'sa-pull' }] },
+    '/api/v1/namespaces/shop/serviceaccounts/builder': {
+      kind: 'ServiceAccount',
+      apiVersion: 'v1',
+      metadata: { name: 'builder', namespace: 'shop' },
+      imagePullSecrets: [{ name: 'sa-pull' }],
+    },
     '/api/v1/namespaces/shop/secrets/pod-pull': secret('pod-pull'),
     '/api/v1/namespaces/shop/secrets/sa-pull': secret('sa-pull'),
     // Crafted by a tenant: the right data in a Secret the kubelet would never read, and a type-correct one whose
     // content is not a docker config.
     '/api/v1/namespaces/shop/secrets/opaque-pull': { ...secret('opaque-pull'), type: 'Opaque' },
-    '/api/v1/namespaces/shop/secrets/broken-pull': { ...secret('broken-pull'), data: { '.dockerconfigjson': Buffer.from('{"auths": {"x": {"auth": "not base64 of user:password"}}').toString('base64') } },
+    '/api/v1/namespaces/shop/secrets/broken-pull': {
+      ...secret('broken-pull'),
+      data: { '.dockerconfigjson': Buffer.from('{"auths": {"x": {"auth": "not base64 of user:password"}}').toString('base64') },
+    },
   };
   kubeApi = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
@@ -85,7 +93,7 @@ current-context: local
   serve = await startServe(
     [
       '--port',
-      '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--policy', join(dir, 'policy.yaml'),
+      '0', '--metrics-port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--policy', join(dir, 'policy.yaml'),
       '--kubeconfig', join(dir, 'kubeconfig'), '--insecure-registry', '127.0.0.0/8', '--log-level', 'silent',
     ],
     { stdout: new PassThrough(), stderr: new PassThrough(), env: { DOCKER_CONFIG: join(dir, 'none') }, cwd: dir },
@@ -115,21 +123,35 @@ describe('pull secrets in-cluster', () => {
     assert.match(response.status?.message ?? '', /could not inspect image: .*(unauthorized|credentials|401)/i);
   });
   it("the pod's imagePullSecrets are read from the API server and used: the private distroless image is allowed", async () => {
-    const response = await validate({ imagePullSecrets: [{ name: 'pod-pull' }], containers: [{ name: 'app', image: seeded.get('distroless-static:nonroot').ref }] });
+    const response = await validate({
+      imagePullSecrets: [{ name: 'pod-pull' }],
+      containers: [{ name: 'app', image: seeded.get('distroless-static:nonroot').ref }],
+    });
     assert.deepEqual(response, { uid: 'b4f0c0de-1111-4e2d-9c1a-000000000001', allowed: true });
     assert.ok(kubeRequests.includes('/api/v1/namespaces/shop/secrets/pod-pull'));
   });
   it('a Secret that is not of a pull-secret type is not read as one (the kubelet would not)', async () => {
-    const response = await validate({ imagePullSecrets: [{ name: 'opaque-pull' }], containers: [{ name: 'app', image: seeded.get('distroless-static:nonroot').ref }] });
+    const response = await validate({
+      imagePullSecrets: [{ name: 'opaque-pull' }],
+      containers: [{ name: 'app', image: seeded.get('distroless-static:nonroot').ref }],
+    });
     assert.equal(response.allowed, false);
     assert.match(response.status?.message ?? '', /could not inspect image: .*refused/i);
   });
   it('a malformed pull secret is skipped: the rules still run with the other secrets', async () => {
-    const response = await validate({ imagePullSecrets: [{ name: 'broken-pull' }, { name: 'pod-pull' }], containers: [{ name: 'app', image: seeded.get('distroless-static:nonroot').ref }] });
+    const response = await validate({
+      imagePullSecrets: [{ name: 'broken-pull' }, { name: 'pod-pull' }],
+      containers: [{ name: 'app', image: seeded.get('distroless-static:nonroot').ref }],
+    });
     assert.deepEqual(response, { uid: 'b4f0c0de-1111-4e2d-9c1a-000000000001', allowed: true });
   });
   it("the service account's imagePullSecrets count too, as kubelet merges them", async () => {
-    const response = await validate({ serviceAccountName: 'builder', containers: [{ name: 'app', image: `${seeded.get('distroless-static:nonroot').ref.replace(':nonroot', '')}@${seeded.get('distroless-static:nonroot').digest}` }] });
+    const response = await validate({
+      serviceAccountName: 'builder',
+      containers: [
+        { name: 'app', image: `${seeded.get('distroless-static:nonroot').ref.replace(':nonroot', '')}@${seeded.get('distroless-static:nonroot').digest}` },
+      ],
+    });
     assert.equal(response.allowed, true, response.status?.message);
     assert.ok(kubeRequests.includes('/api/v1/namespaces/shop/secrets/sa-pull'));
   });
@@ -142,7 +164,7 @@ describe("the guard's own docker credentials and pods", () => {
     own = await startServe(
       [
         '--port',
-        '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs-own'), '--policy', join(dir, 'policy.yaml'),
+        '0', '--metrics-port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs-own'), '--policy', join(dir, 'policy.yaml'),
         '--namespace-labels', 'shop=environment=production', '--insecure-registry', '127.0.0.0/8', '--log-level',
         'silent', ...extra,
       ],
@@ -161,7 +183,10 @@ describe("the guard's own docker credentials and pods", () => {
     await writeFile(join(dir, 'docker', 'config.json'), Buffer.from(dockerConfigJson(registry.host, user.username, user.password), 'base64'));
   });
   const admit = async (): Promise<{ allowed: boolean; status?: { message: string } }> => {
-    const reply = await ownClient.post('/validate?timeout=20s', JSON.stringify(podReview({ containers: [{ name: 'app', image: seeded.get('distroless-static:nonroot').ref }] }, { namespace: 'shop' })));
+    const reply = await ownClient.post(
+      '/validate?timeout=20s',
+      JSON.stringify(podReview({ containers: [{ name: 'app', image: seeded.get('distroless-static:nonroot').ref }] }, { namespace: 'shop' })),
+    );
     assert.equal(reply.status, 200, reply.body);
     return (reply.json as { response: { allowed: boolean; status?: { message: string } } }).response;
   };

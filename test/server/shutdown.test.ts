@@ -49,11 +49,32 @@ after(async () => {
 
 async function startChild(extra: readonly string[] = []): Promise<number> {
   stderr = '';
-  child = spawn(LAUNCHER, ['serve', '--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), '--shutdown-delay', '1s', '--insecure-registry', '127.0.0.0/8', '--log-level', 'warn', ...extra], {
-    cwd: dir,
-    env: { ...process.env, DOCKER_CONFIG: join(dir, 'no-docker-config') },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  child = spawn(
+    LAUNCHER,
+    [
+      'serve',
+      '--port',
+      '0',
+      '--metrics-port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--certs-dir',
+      join(dir, 'certs'),
+      '--shutdown-delay',
+      '1s',
+      '--insecure-registry',
+      '127.0.0.0/8',
+      '--log-level',
+      'warn',
+      ...extra,
+    ],
+    {
+      cwd: dir,
+      env: { ...process.env, DOCKER_CONFIG: join(dir, 'no-docker-config') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   return new Promise((resolvePort, reject) => {
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -115,10 +136,10 @@ spec:
   mode: Enforce
   match: {namespaces: ["fast"]}
   rules:
-    noShell: {action: "Off"}
-    noPackageManager: {action: "Off"}
-    nonRoot: {action: "Off"}
-    noDebugTag: {action: "Off"}
+    noShell: {action: Disabled}
+    noPackageManager: {action: Disabled}
+    nonRoot: {action: Disabled}
+    noDebugTag: {action: Disabled}
 ---
 apiVersion: distroless-guard.io/v1alpha1
 kind: DistrolessPolicy

@@ -60,12 +60,29 @@ before(async () => {
   await writePair(first.certPem, first.keyPem);
   const logs = new PassThrough();
   logs.on('data', (chunk: Buffer) => logLines.push(...chunk.toString().split('\n').filter(Boolean)));
-  serve = await startServe(['--port', '0', '--host', '127.0.0.1', '--tls-cert', certPath(), '--tls-key', keyPath(), '--tls-reload-interval', '50ms', '--offline'], {
-    stdout: logs,
-    stderr: new PassThrough(),
-    env: {},
-    cwd: dir,
-  });
+  serve = await startServe(
+    [
+      '--port',
+      '0',
+      '--metrics-port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--tls-cert',
+      certPath(),
+      '--tls-key',
+      keyPath(),
+      '--tls-reload-interval',
+      '50ms',
+      '--offline',
+    ],
+    {
+      stdout: logs,
+      stderr: new PassThrough(),
+      env: {},
+      cwd: dir,
+    },
+  );
 });
 after(async () => {
   await serve.close();
@@ -78,12 +95,23 @@ describe('serving certificate reload from disk', () => {
     const review = JSON.stringify(podReview(podSpec('gcr.io/distroless/static:nonroot')));
     const post = () =>
       new Promise<{ status: number; socket: TLSSocket; reused: boolean; peer: string | undefined }>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: serve.port, path: '/validate', method: 'POST', agent, servername: SERVICE_DNS_NAME, headers: { 'content-type': 'application/json' } }, (res) => {
-          const socket = res.socket as TLSSocket;
-          const peer = socket.getPeerCertificate().fingerprint256 as string | undefined;
-          res.resume();
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, socket, reused: req.reusedSocket, peer }));
-        });
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: serve.port,
+            path: '/validate',
+            method: 'POST',
+            agent,
+            servername: SERVICE_DNS_NAME,
+            headers: { 'content-type': 'application/json' },
+          },
+          (res) => {
+            const socket = res.socket as TLSSocket;
+            const peer = socket.getPeerCertificate().fingerprint256 as string | undefined;
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, socket, reused: req.reusedSocket, peer }));
+          },
+        );
         req.on('error', reject);
         req.end(review);
       });

@@ -36,7 +36,12 @@ async function text(response: IncomingMessage): Promise<string> {
  * Runs `write(patch)` — a pipeline ending in the chunked PATCH request of a new upload of `repository` on `host`
  * (no auth) — then commits the upload under the digest `tap` computed (the tap must see the blob's bytes).
  */
-export async function streamUpload(host: string, repository: string, tap: HashTap, write: (patch: NodeJS.WritableStream) => Promise<void>): Promise<UploadedBlob> {
+export async function streamUpload(
+  host: string,
+  repository: string,
+  tap: HashTap,
+  write: (patch: NodeJS.WritableStream) => Promise<void>,
+): Promise<UploadedBlob> {
   const started = await fetch(`http://${host}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
   await started.arrayBuffer();
   const location = started.headers.get('location');

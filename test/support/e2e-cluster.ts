@@ -72,6 +72,7 @@ async function connect(): Promise<Cluster> {
       memo = undefined;
     },
     json: async <T>(args: readonly string[]) => JSON.parse(await ok([...args, '-o', 'json'])) as T,
-    log: async (component, chars = 4000) => (await readFile(join(info.dir, `${component}.log`), 'utf8').catch((e: Error) => `(no log: ${e.message})`)).slice(-chars),
+    log: async (component, chars = 4000) =>
+      (await readFile(join(info.dir, `${component}.log`), 'utf8').catch((e: Error) => `(no log: ${e.message})`)).slice(-chars),
   };
 }

@@ -42,7 +42,7 @@ export const AUDIT_POLICY = {
     failurePolicy: 'Fail',
     match: { namespaces: ['shop', 'dev'] },
     production: { namespaceSelector: { matchLabels: { environment: 'production' } } },
-    rules: { noPrivilegeEscalation: { action: 'Off' } },
+    rules: { noPrivilegeEscalation: { action: 'Disabled' } },
   },
 };
 
@@ -62,7 +62,14 @@ export function declareCollections(api: FakeKubeApi): void {
   api.namespacedCollection('/apis/batch/v1', 'cronjobs', 'CronJob', 'batch/v1');
 }
 
-const owner = (apiVersion: string, kind: string, name: string, controller = true) => ({ apiVersion, kind, name, uid: `uid-${kind}-${name}`, controller, blockOwnerDeletion: true });
+const owner = (apiVersion: string, kind: string, name: string, controller = true) => ({
+  apiVersion,
+  kind,
+  name,
+  uid: `uid-${kind}-${name}`,
+  controller,
+  blockOwnerDeletion: true,
+});
 
 function repositoryOf(ref: string): string {
   const at = ref.indexOf('@');
@@ -115,13 +122,25 @@ export function populateCluster(api: FakeKubeApi, images: ClusterImages): void {
   api.put('/apis/apps/v1/namespaces/shop/replicasets', { metadata: { name: 'web-6c1', ownerReferences: [owner('apps/v1', 'Deployment', 'web')] } });
   api.put('/apis/apps/v1/namespaces/shop/replicasets', { metadata: { name: 'api-5f9', ownerReferences: [owner('apps/v1', 'Deployment', 'api')] } });
   const pods: PodInput[] = [
-    ...['a', 'b', 'c'].map((s) => ({ namespace: 'shop', name: `web-7d4-${s}`, image: debian.ref, runs: debian.digest, owner: owner('apps/v1', 'ReplicaSet', 'web-7d4') })),
+    ...['a', 'b', 'c'].map((s) => ({
+      namespace: 'shop',
+      name: `web-7d4-${s}`,
+      image: debian.ref,
+      runs: debian.digest,
+      owner: owner('apps/v1', 'ReplicaSet', 'web-7d4'),
+    })),
     { namespace: 'shop', name: 'web-6c1-a', image: distroless.ref, runs: distroless.digest, owner: owner('apps/v1', 'ReplicaSet', 'web-6c1') },
     { namespace: 'shop', name: 'api-5f9-a', image: distroless.ref, runs: distroless.digest, owner: owner('apps/v1', 'ReplicaSet', 'api-5f9') },
     // Pending, not started: no imageID, so the tag is judged.
     { namespace: 'shop', name: 'api-5f9-b', image: distroless.ref, owner: owner('apps/v1', 'ReplicaSet', 'api-5f9'), phase: 'Pending' },
     // Already pinned by digest in its spec (the StatefulSet itself is not listed: the chain ends at it).
-    { namespace: 'shop', name: 'db-0', image: `${repositoryOf(distroless.ref)}@${distroless.digest}`, runs: distroless.digest, owner: owner('apps/v1', 'StatefulSet', 'db') },
+    {
+      namespace: 'shop',
+      name: 'db-0',
+      image: `${repositoryOf(distroless.ref)}@${distroless.digest}`,
+      runs: distroless.digest,
+      owner: owner('apps/v1', 'StatefulSet', 'db'),
+    },
     // dev: a CronJob's Job's pod, a finished Job's pod (not audited), a bare pod.
     { namespace: 'dev', name: 'nightly-28914-x2x', image: debug.ref, runs: debug.digest, owner: owner('batch/v1', 'Job', 'nightly-28914') },
     { namespace: 'dev', name: 'migrate-q8v', image: debian.ref, runs: debian.digest, owner: owner('batch/v1', 'Job', 'migrate'), phase: 'Succeeded' },

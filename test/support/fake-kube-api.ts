@@ -16,7 +16,15 @@ import type { AddressInfo } from 'node:net';
 type KubeObject = {
   apiVersion?: string;
   kind?: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string; generation?: number; uid?: string; creationTimestamp?: string };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    resourceVersion?: string;
+    generation?: number;
+    uid?: string;
+    creationTimestamp?: string;
+  };
   [key: string]: unknown;
 };
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -153,7 +161,8 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
           if (route.namespace === undefined) return send(res, 405, status(405, 'MethodNotAllowed', 'POST needs a namespace'));
           object.metadata = { ...object.metadata, namespace: route.namespace };
         }
-        if (find(route, object.metadata.name)) return send(res, 409, status(409, 'AlreadyExists', `${collection.kind} "${object.metadata.name}" already exists`));
+        if (find(route, object.metadata.name))
+          return send(res, 409, status(409, 'AlreadyExists', `${collection.kind} "${object.metadata.name}" already exists`));
         return send(res, 201, store(collection, object));
       }
       return send(res, 405, status(405, 'MethodNotAllowed', `${req.method} on a collection`));
@@ -170,11 +179,23 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
     const incoming = body as Partial<KubeObject>;
     const expected = incoming.metadata?.resourceVersion;
     if (req.method === 'PUT' && expected !== undefined && expected !== current.metadata.resourceVersion) {
-      return send(res, 409, status(409, 'Conflict', `Operation cannot be fulfilled on ${collection.kind} "${name}": the object has been modified; please apply your changes to the latest version and try again`));
+      return send(
+        res,
+        409,
+        status(
+          409,
+          'Conflict',
+          `Operation cannot be fulfilled on ${collection.kind} "${name}": ` +
+            `the object has been modified; please apply your changes to the latest version and try again`,
+        ),
+      );
     }
     let next: KubeObject;
-    if (req.method === 'PUT') next = subresource === 'status' ? { ...current, status: incoming['status'] } : { ...(incoming as KubeObject), status: current['status'] };
-    else if (req.method === 'PATCH') next = subresource === 'status' ? { ...current, status: mergePatch(current['status'], incoming['status']) } : (mergePatch(current, incoming) as KubeObject);
+    if (req.method === 'PUT')
+      next = subresource === 'status' ? { ...current, status: incoming['status'] } : { ...(incoming as KubeObject), status: current['status'] };
+    else if (req.method === 'PATCH')
+      next =
+        subresource === 'status' ? { ...current, status: mergePatch(current['status'], incoming['status']) } : (mergePatch(current, incoming) as KubeObject);
     else return send(res, 405, status(405, 'MethodNotAllowed', `${req.method}`));
     next.metadata = { ...next.metadata, name, ...(collection.namespaced ? { namespace: route.namespace } : {}) };
     return send(res, 200, store(collection, next));
@@ -311,7 +332,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 /** RFC 7386 JSON merge patch. */
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
     if (value === null) delete out[key];
     else out[key] = mergePatch(out[key], value);

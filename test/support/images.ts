@@ -15,7 +15,11 @@
  *   dpkg, emerge, microdnf, nix-env, opkg, pacman, pip, pip3, rpm, yum, zypper) found on the image's PATH after
  *   resolution, each name as found (apt and apt-get both listed when both exist); busybox's dpkg and rpm applets
  *   count (they install packages). Sorted, deduplicated.
- * - `user` follows src/image/facts/types.ts ImageUser; `base` is /etc/os-release's PRETTY_NAME (through symlinks).
+ * - `user` follows src/image/facts/types.ts ImageUser; `base` is /etc/os-release's PRETTY_NAME (through symlinks);
+ *   `distribution` its ID and VERSION_ID (distroless says debian 12).
+ * - `runtimes` (src/image/facts/runtimes.ts): python, node or java found by an executable's name on PATH (or the
+ *   entrypoint), reported at the file behind the links with the version its name says; glibc and libstdc++ by
+ *   libc.so.6 and libstdc++.so.6 in the library directories. Sorted by name.
  * - `hasTmpDir`: /tmp resolves (through symlinks) to a directory; the distroless base, Debian and busybox have one,
  *   scratch-style images holding only an app binary do not. For an index: every platform has one.
  * - `debugVariant` means the distroless :debug shape: /busybox/busybox added to an image, whatever the entrypoint.
@@ -35,6 +39,7 @@ import {
   distrolessDebugTree,
   distrolessStaticTree,
   packageFile,
+  pythonTree,
   shellsTree,
 } from './rootfs.js';
 import { dir, exe, file, opaque, symlink, whiteout } from './tree.js';
@@ -43,7 +48,17 @@ import type { Credentials } from './token-server.js';
 
 export type ExpectedPlatformFacts = Pick<
   PlatformFacts,
-  'platform' | 'shells' | 'packageManagers' | 'user' | 'nonRoot' | 'hasTmpDir' | 'debugVariant' | 'distroless' | 'base'
+  | 'platform'
+  | 'shells'
+  | 'packageManagers'
+  | 'user'
+  | 'nonRoot'
+  | 'hasTmpDir'
+  | 'debugVariant'
+  | 'distroless'
+  | 'base'
+  | 'distribution'
+  | 'runtimes'
 >;
 
 export interface ExpectedFacts extends Omit<ExpectedPlatformFacts, 'platform'> {
@@ -64,6 +79,8 @@ export interface CatalogEntry {
 const ROOT = { configured: '0', uid: 0, gid: 0, name: 'root' } as const;
 const NONROOT = { configured: '65532', uid: 65532, gid: 65532, name: 'nonroot' } as const;
 const DISTROLESS = 'Distroless';
+const DEBIAN_12 = { id: 'debian', versionId: '12' } as const;
+const DEBIAN_GLIBC = { name: 'glibc', version: null, path: '/usr/lib/x86_64-linux-gnu/libc.so.6' } as const;
 const BUSYBOX_MANAGERS = ['dpkg', 'rpm'] as const;
 
 /** Facts of a single-manifest image: its one platform is linux/amd64. */
@@ -96,6 +113,10 @@ export class SharedLayers {
     );
   }
 
+  debianFull(): Promise<BuiltLayer> {
+    return this.layer('debian-full', async () => buildLayer({ entries: await debianFullTree(), names: 'dot-slash', createdBy: 'debian 12 rootfs' }));
+  }
+
   shells(compression: Compression = 'gzip'): Promise<BuiltLayer> {
     return this.layer(`shells-${compression}`, async () =>
       buildLayer({ entries: await shellsTree(), compression, createdBy: 'dash and bash (merged-usr)' }),
@@ -120,6 +141,8 @@ const distrolessEntry = (tag: string, user: string, about: string): CatalogEntry
     debugVariant: false,
     distroless: true,
     base: DISTROLESS,
+    distribution: DEBIAN_12,
+    runtimes: [],
   }),
   build: async (shared) =>
     buildImage({
@@ -137,6 +160,8 @@ const busyboxDebugFacts = (user: typeof ROOT | typeof NONROOT) => ({
   debugVariant: true,
   distroless: false,
   base: DISTROLESS,
+  distribution: DEBIAN_12,
+  runtimes: [],
 });
 
 /** Facts of the images built on the dash+bash layer with something deleted above it. */
@@ -150,6 +175,8 @@ const deletionFacts = (shells: readonly string[]): ExpectedFacts =>
     debugVariant: false,
     distroless: shells.length === 0,
     base: DISTROLESS,
+    distribution: DEBIAN_12,
+    runtimes: [],
   });
 
 /** The names of the dash+bash layer: both binaries, bash's rbash symlink, dash's /bin/sh symlink (merged-usr). */
@@ -174,6 +201,8 @@ export const CATALOG: readonly CatalogEntry[] = [
       debugVariant: false,
       distroless: true,
       base: DISTROLESS,
+      distribution: DEBIAN_12,
+      runtimes: [],
     }),
     build: async (shared) =>
       buildImage({ layers: [await shared.distrolessBase()], config: { User: 'nonroot', WorkingDir: '/home/nonroot' } }),
@@ -217,11 +246,33 @@ export const CATALOG: readonly CatalogEntry[] = [
       debugVariant: false,
       distroless: false,
       base: 'Debian GNU/Linux 12 (bookworm)',
+      distribution: DEBIAN_12,
+      runtimes: [DEBIAN_GLIBC],
     }),
-    build: async () =>
+    build: async (shared) => buildImage({ layers: [await shared.debianFull()], config: { User: '', Cmd: ['bash'] } }),
+  },
+  {
+    name: 'python-slim:3.11',
+    repository: 'python-slim',
+    tag: '3.11',
+    about:
+      'Debian 12 with Python from its packages (/usr/bin/python3 -> python3.11) on top: the fix names distroless python3, not static',
+    expected: single({
+      shells: ['/usr/bin/bash', '/usr/bin/dash', '/usr/bin/rbash', '/usr/bin/sh'],
+      packageManagers: ['apt', 'apt-get', 'dpkg'],
+      user: { configured: '', uid: 0, gid: 0, name: 'root' },
+      nonRoot: false,
+      hasTmpDir: true,
+      debugVariant: false,
+      distroless: false,
+      base: 'Debian GNU/Linux 12 (bookworm)',
+      distribution: DEBIAN_12,
+      runtimes: [DEBIAN_GLIBC, { name: 'python', version: '3.11', path: '/usr/bin/python3.11' }],
+    }),
+    build: async (shared) =>
       buildImage({
-        layers: [{ entries: await debianFullTree(), names: 'dot-slash', createdBy: 'debian 12 rootfs' }],
-        config: { User: '', Cmd: ['bash'] },
+        layers: [await shared.debianFull(), await upper(await pythonTree(), 'python3.11 from Debian 12')],
+        config: { User: '', Cmd: ['python3'] },
       }),
   },
   {
@@ -321,6 +372,8 @@ export const CATALOG: readonly CatalogEntry[] = [
       debugVariant: false,
       distroless: false,
       base: null,
+      distribution: null,
+      runtimes: [],
     }),
     build: async () => buildImage({ layers: [{ entries: await busyboxHardlinkTree() }], config: { Cmd: ['sh'] } }),
   },
@@ -338,6 +391,8 @@ export const CATALOG: readonly CatalogEntry[] = [
       debugVariant: false,
       distroless: true,
       base: null,
+      distribution: null,
+      runtimes: [],
     }),
     build: async () =>
       buildImage({
@@ -359,6 +414,8 @@ export const CATALOG: readonly CatalogEntry[] = [
       debugVariant: false,
       distroless: true,
       base: null,
+      distribution: null,
+      runtimes: [],
     }),
     build: async () =>
       buildImage({
@@ -390,6 +447,8 @@ export const CATALOG: readonly CatalogEntry[] = [
       debugVariant: false,
       distroless: true,
       base: null,
+      distribution: null,
+      runtimes: [],
     }),
     build: async () =>
       buildImage({
@@ -456,6 +515,8 @@ export const CATALOG: readonly CatalogEntry[] = [
           debugVariant: false,
           distroless: true,
           base: DISTROLESS,
+          distribution: DEBIAN_12,
+          runtimes: [],
         },
         { platform: 'linux/arm64/v8', ...busyboxDebugFacts(NONROOT) },
       ],
@@ -480,6 +541,8 @@ export const CATALOG: readonly CatalogEntry[] = [
           debugVariant: false,
           distroless: true,
           base: DISTROLESS,
+          distribution: DEBIAN_12,
+          runtimes: [],
         },
         { platform: 'linux/arm64/v8', ...busyboxDebugFacts(NONROOT) },
       ],

@@ -23,6 +23,7 @@ ajv.addSchema(checkSchema);
 const checkReport = ajv.getSchema(String(checkSchema['$id']));
 if (checkReport === undefined) throw new Error('schemas/check-report.schema.json has no $id');
 const auditReport = ajv.compile(load('schemas/audit-report.schema.json'));
+const inspectReport = ajv.compile(load('schemas/inspect-report.schema.json'));
 const sarif = ajv.compile(load('test/fixtures/sarif/sarif-schema-2.1.0.json'));
 
 function errorsOf(validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null }): (data: unknown) => string[] {
@@ -32,5 +33,6 @@ function errorsOf(validate: ((data: unknown) => boolean) & { errors?: ErrorObjec
 export const schemaErrors = {
   checkReport: errorsOf(checkReport),
   auditReport: errorsOf(auditReport),
+  inspectReport: errorsOf(inspectReport),
   sarif: errorsOf(sarif),
 };

@@ -4,7 +4,7 @@ import type { KubeObject } from './kustomize.js';
 /**
  * Validation of manifests against the Kubernetes OpenAPI schemas, as `kubectl apply` (server-side, strict field
  * validation) would: types, required fields and enums from kubernetes-models' JSON schemas (generated from the
- * Kubernetes OpenAPI; @kubernetes-models/cert-manager for cert-manager's CRDs), and unknown fields from
+ * Kubernetes OpenAPI; @kubernetes-models/cert-manager and @kubernetes-models/prometheus-operator for those CRDs), and unknown fields from
  * @kubernetes/client-node's models (generated from the same OpenAPI), since those JSON schemas allow extra fields.
  */
 
@@ -22,6 +22,7 @@ type ModelClass = new (data: unknown) => ValidatingModel;
 
 const MODEL_PACKAGES: ReadonlyArray<{ readonly groups: (group: string) => boolean; readonly prefix: string }> = [
   { groups: (g) => g === 'cert-manager.io' || g === 'acme.cert-manager.io', prefix: '@kubernetes-models/cert-manager' },
+  { groups: (g) => g === 'monitoring.coreos.com', prefix: '@kubernetes-models/prometheus-operator' },
   { groups: (g) => g === '' || g.endsWith('.k8s.io') || !g.includes('.'), prefix: 'kubernetes-models' },
 ];
 

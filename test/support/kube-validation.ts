@@ -26,7 +26,15 @@ export function kubernetesErrors(spec: V1PodSpec): string[] {
     if (sc.seccompProfile?.type === 'Localhost' && !sc.seccompProfile.localhostProfile) errors.push(`${where}: Localhost seccomp without localhostProfile`);
     // validateWindows: Linux-only fields are forbidden when spec.os.name is windows.
     if (windows) {
-      for (const field of ['seccompProfile', 'capabilities', 'privileged', 'allowPrivilegeEscalation', 'readOnlyRootFilesystem', 'runAsUser', 'runAsGroup'] as const) {
+      for (const field of [
+        'seccompProfile',
+        'capabilities',
+        'privileged',
+        'allowPrivilegeEscalation',
+        'readOnlyRootFilesystem',
+        'runAsUser',
+        'runAsGroup',
+      ] as const) {
         if (sc[field] !== undefined) errors.push(`${where}: ${field} may not be set on a windows pod`);
       }
     }

@@ -86,6 +86,8 @@ export async function buildLargeImage(
     debugVariant: false,
     distroless: shellPaths.length === 0,
     base: 'Distroless',
+    distribution: { id: 'debian', versionId: '12' },
+    runtimes: [],
   };
   const expected: ExpectedFacts = { ...facts, platforms: [{ platform: 'linux/amd64', ...facts }] };
   const [layer] = image.layers;

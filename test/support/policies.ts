@@ -4,7 +4,7 @@
  * securityContext and only the image rules are under test.
  */
 export function strictPolicy(options: { readonly privilegeEscalation?: boolean } = {}): string {
-  const rules = options.privilegeEscalation === false ? `  rules:\n    noPrivilegeEscalation: {action: "Off"}\n` : '';
+  const rules = options.privilegeEscalation === false ? `  rules:\n    noPrivilegeEscalation: {action: Disabled}\n` : '';
   return `apiVersion: distroless-guard.io/v1alpha1
 kind: DistrolessPolicy
 metadata: {name: strict}

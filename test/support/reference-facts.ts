@@ -249,6 +249,59 @@ function userFacts(tree: Tree, configured: string): ExpectedPlatformFacts['user'
   return { configured, uid, gid, name };
 }
 
+/** An os-release field's value, unquoted. */
+function osField(osRelease: string, key: string): string | null {
+  const line = osRelease.split('\n').find((l) => l.startsWith(`${key}=`));
+  return line === undefined ? null : line.slice(key.length + 1).replace(/^"(.*)"$/, '$1');
+}
+
+function distributionOf(osRelease: string | null): ExpectedPlatformFacts['distribution'] {
+  const id = osRelease === null ? null : osField(osRelease, 'ID');
+  return osRelease === null || id === null ? null : { id, versionId: osField(osRelease, 'VERSION_ID') ?? '' };
+}
+
+/** Library directories where glibc and libstdc++ are looked for (Debian multiarch first). */
+const LIBRARY_DIRS = ['x86_64-linux-gnu', 'aarch64-linux-gnu', 'arm-linux-gnueabihf', 's390x-linux-gnu', 'powerpc64le-linux-gnu', 'riscv64-linux-gnu']
+  .flatMap((t) => [`/usr/lib/${t}`, `/lib/${t}`])
+  .concat(['/usr/lib64', '/lib64', '/usr/lib', '/lib']);
+
+/**
+ * Runtimes as the catalog states them: an interpreter is an executable named like one in a PATH directory, reported
+ * at the file its links lead to, python's version from that file's name, node's from NODE_VERSION; a library is
+ * libc.so.6 (glibc) or libstdc++.so.6 resolving to a regular file in a library directory.
+ */
+function runtimeFacts(tree: Tree, dirs: readonly string[], env: readonly string[]): ExpectedPlatformFacts['runtimes'] {
+  const interpreter = (names: readonly string[]): string | null => {
+    for (const name of names) {
+      for (const dir of dirs) {
+        const resolved = resolve(tree, `${dir}/${name}`);
+        if (resolved !== null && executableFile(tree, resolved.path) !== null) return resolved.path;
+      }
+    }
+    return null;
+  };
+  const library = (name: string): string | null => {
+    for (const dir of LIBRARY_DIRS) {
+      const resolved = resolve(tree, `${dir}/${name}`);
+      if (resolved?.node.kind === 'file') return resolved.path;
+    }
+    return null;
+  };
+  const runtimes: { name: ExpectedPlatformFacts['runtimes'][number]['name']; version: string | null; path: string }[] = [];
+  const glibc = library('libc.so.6');
+  if (glibc !== null) runtimes.push({ name: 'glibc', version: null, path: glibc });
+  const java = interpreter(['java']);
+  if (java !== null) runtimes.push({ name: 'java', version: null, path: java });
+  const cxx = library('libstdc++.so.6');
+  if (cxx !== null) runtimes.push({ name: 'libstdc++', version: null, path: cxx });
+  const node = interpreter(['node', 'nodejs']);
+  const nodeVersion = env.find((e) => e.startsWith('NODE_VERSION='))?.slice(13).split('.')[0] ?? null;
+  if (node !== null) runtimes.push({ name: 'node', version: nodeVersion, path: node });
+  const python = interpreter(['python3', 'python', ...Array.from({ length: 20 }, (_, minor) => `python3.${minor}`)]);
+  if (python !== null) runtimes.push({ name: 'python', version: /^python(\d+\.\d+)$/.exec(baseOf(python))?.[1] ?? null, path: python });
+  return runtimes;
+}
+
 function platformFacts(tree: Tree, config: ImageConfig, platform: string): ExpectedPlatformFacts {
   const env = config.config?.Env ?? [];
   const pathVar = env.find((item) => item.startsWith('PATH='))?.slice(5) ?? '';
@@ -273,6 +326,8 @@ function platformFacts(tree: Tree, config: ImageConfig, platform: string): Expec
     debugVariant,
     distroless: sortedShells.length === 0 && sortedManagers.length === 0 && !debugVariant,
     base: pretty,
+    distribution: distributionOf(osRelease),
+    runtimes: runtimeFacts(tree, pathVar.split(':').filter((item) => item !== ''), env),
   };
 }
 
@@ -336,6 +391,8 @@ export async function referenceFacts(client: RegistryClient, repository: string,
     debugVariant: platforms.some((p) => p.debugVariant),
     distroless: platforms.every((p) => p.distroless),
     base: first.base,
+    distribution: first.distribution,
+    runtimes: first.runtimes,
     platforms,
   };
 }

@@ -31,6 +31,8 @@ export interface RegistryOptions {
   readonly omitExpiresIn?: boolean;
   /** token auth: token lifetime in seconds (default 300). */
   readonly tokenTtlSeconds?: number;
+  /** token auth: an identity token the token server exchanges (OAuth2 refresh_token grant) for the user's tokens. */
+  readonly refreshToken?: string;
 }
 
 export interface TestRegistry {
@@ -203,6 +205,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
         ...(options.isPublic === undefined ? {} : { isPublic: options.isPublic }),
         ...(options.omitExpiresIn === undefined ? {} : { omitExpiresIn: options.omitExpiresIn }),
         ...(options.tokenTtlSeconds === undefined ? {} : { ttlSeconds: options.tokenTtlSeconds }),
+        ...(options.refreshToken === undefined ? {} : { refreshToken: options.refreshToken }),
       });
     }
     const authYaml = authConfig(auth, dir, credentials ?? { username: '', password: '' }, tokenServer);

@@ -117,6 +117,8 @@ export function imageFacts(image: string, digestChar: string, partial: Partial<I
     debugVariant: false,
     distroless: true,
     base: 'Distroless',
+    distribution: { id: 'debian', versionId: '12' },
+    runtimes: [],
     platforms: [],
     ...partial,
   };

@@ -169,6 +169,14 @@ export async function shellsTree(): Promise<TreeEntry[]> {
   return mergeTrees(await packageTree('dash'), await packageTree('bash'));
 }
 
+/** Debian 12's Python as its packages install it: /usr/bin/python3.11, and /usr/bin/python3 -> python3.11. */
+export const PYTHON_PACKAGES = ['python3.11-minimal', 'python3-minimal'] as const;
+
+export async function pythonTree(): Promise<TreeEntry[]> {
+  await debPackages(PYTHON_PACKAGES);
+  return mergeTrees(...(await Promise.all(PYTHON_PACKAGES.map((name) => packageTree(name)))));
+}
+
 /** A real, non-shell executable to stand in for an application binary (coreutils' `true`). */
 export async function appBinary(): Promise<Buffer> {
   return packageFile('coreutils', 'bin/true');

@@ -44,13 +44,30 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const policyArgs = options.policy === undefined ? [] : ['--policy', join(dir, 'policy.yaml')];
   const extra = typeof options.args === 'function' ? options.args(dir) : (options.args ?? []);
   const loopback = options.loopbackRegistries === false ? [] : ['--insecure-registry', '127.0.0.0/8', '--insecure-registry', 'localhost'];
-  const serve = await startServe(['--port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs'), ...policyArgs, '--log-level', options.logLevel ?? 'silent', ...loopback, ...extra], {
-    stdout: new PassThrough(),
-    stderr: new PassThrough(),
-    env: { DOCKER_CONFIG: join(dir, 'no-docker-config'), ...options.env },
-    cwd: dir,
-    lookup: testLookup,
-  });
+  const serve = await startServe(
+    [
+      '--port',
+      '0',
+      '--metrics-port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--certs-dir',
+      join(dir, 'certs'),
+      ...policyArgs,
+      '--log-level',
+      options.logLevel ?? 'silent',
+      ...loopback,
+      ...extra,
+    ],
+    {
+      stdout: new PassThrough(),
+      stderr: new PassThrough(),
+      env: { DOCKER_CONFIG: join(dir, 'no-docker-config'), ...options.env },
+      cwd: dir,
+      lookup: testLookup,
+    },
+  );
   const client = apiserverClient(serve.port, await readFile(serve.caPath ?? '', 'utf8'));
   return {
     serve,

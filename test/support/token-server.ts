@@ -3,7 +3,9 @@
  * /token?service=...&scope=repository:NAME:pull,push answers {token, access_token, expires_in, issued_at} with an
  * RS256 JWT whose header carries the signing certificate in `x5c`; the registry trusts that certificate through its
  * `rootcertbundle`. Anonymous callers get `pull` on public repositories only; callers with the right basic
- * credentials get every action they ask for; wrong credentials get 401. The key and certificate are generated at
+ * credentials get every action they ask for; wrong credentials get 401. With `refreshToken`, POST /token with the
+ * OAuth2 form `grant_type=refresh_token&refresh_token=…` (distribution's docs/spec/auth/oauth.md: how docker uses
+ * an identity token) identifies the same user. The key and certificate are generated at
  * start and written only to the temp dir the caller passes.
  */
 import { createPrivateKey, createSign, generateKeyPairSync, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -28,6 +30,8 @@ export interface TokenRequest {
   readonly scopes: readonly string[];
   /** 200, or 401 for bad credentials. */
   readonly status: number;
+  /** `refresh_token` for an OAuth2 POST; absent for a GET. */
+  readonly grantType?: string;
   readonly granted: readonly Access[];
 }
 
@@ -41,6 +45,8 @@ export interface TokenServerOptions {
   readonly ttlSeconds?: number;
   /** Leave `expires_in` out of the answer (clients must then assume 60 s). */
   readonly omitExpiresIn?: boolean;
+  /** An identity token POST /token accepts (grant_type=refresh_token) as the user of `credentials`. */
+  readonly refreshToken?: string;
 }
 
 export interface TokenServer {
@@ -165,15 +171,32 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://token');
+    if (url.pathname === '/token' && req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+        const token = form.get('refresh_token');
+        const valid =
+          form.get('grant_type') === 'refresh_token' && token !== null && options.refreshToken !== undefined && equalSecret(token, options.refreshToken);
+        const caller: Caller = valid ? { kind: 'user', account: options.credentials.username } : { kind: 'rejected' };
+        answer(res, caller, form.get('service'), (form.get('scope') ?? '').split(' ').filter((scope) => scope !== ''), 'refresh_token');
+      });
+      return;
+    }
     if (url.pathname !== '/token' || req.method !== 'GET') {
       sendJson(res, 404, { errors: [{ code: 'NOT_FOUND', message: 'GET /token only' }] });
       return;
     }
     const scopes = url.searchParams.getAll('scope').flatMap((scope) => scope.split(' '));
-    const caller = identify(req, options.credentials);
+    answer(res, identify(req, options.credentials), url.searchParams.get('service'), scopes);
+  });
+
+  function answer(res: ServerResponse, caller: Caller, requestedService: string | null, scopes: string[], grantType?: string): void {
     const account = caller.kind === 'user' ? caller.account : null;
+    const via = grantType === undefined ? {} : { grantType };
     if (caller.kind === 'rejected') {
-      log.push({ account, service: url.searchParams.get('service'), scopes, status: 401, granted: [] });
+      log.push({ account, service: requestedService, scopes, status: 401, granted: [], ...via });
       sendJson(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'bad credentials' }] }, {
         'www-authenticate': 'Basic realm="dg-test-token"',
       });
@@ -181,7 +204,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
     }
     const requested = scopes.map(parseScope).filter((access): access is Access => access !== null);
     const granted = grant(caller, requested, isPublic);
-    log.push({ account, service: url.searchParams.get('service'), scopes, status: 200, granted });
+    log.push({ account, service: requestedService, scopes, status: 200, granted, ...via });
     const now = Math.floor(Date.now() / 1000);
     const token = signJwt(
       {
@@ -203,7 +226,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       ...(options.omitExpiresIn === true ? {} : { expires_in: ttl }),
       issued_at: issuedAt,
     });
-  });
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

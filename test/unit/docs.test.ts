@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, normalize, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_POLICY_YAML } from '../../src/policy/default-policy.js';
+import { PUBLISHED } from '../../src/rules/distroless-fit.js';
 import { documentationPages, readPage, ROOT } from '../support/docs.js';
 
 /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens. */
@@ -25,6 +26,11 @@ describe('the documentation', () => {
 
   it('shows the embedded default policy verbatim in docs/policy.md', () => {
     assert.ok(readPage('docs/policy.md').includes(`\`\`\`yaml\n${DEFAULT_POLICY_YAML}\`\`\``), 'docs/policy.md shows the exact default policy');
+  });
+
+  it('lists in docs/policy.md the distroless images a fix may name, as src/rules/distroless-fit.ts has them', () => {
+    const page = readPage('docs/policy.md');
+    for (const { debian, images } of PUBLISHED) assert.ok(page.includes(`| ${debian} | ${images.join(', ')} |`), `Debian ${debian}: ${images.join(', ')}`);
   });
 
   for (const page of documentationPages()) {

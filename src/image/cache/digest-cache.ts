@@ -14,8 +14,11 @@ import { noopLogger } from '../registry/logger.js';
 import type { Manifest } from '../registry/manifest.js';
 import { LruCache } from './lru.js';
 
-/** Bump when the shape or meaning of a cached value changes: old files are then ignored (2: PlatformFacts.hasTmpDir). */
-export const CACHE_FORMAT_VERSION = 2;
+/**
+ * Bump when the shape or meaning of a cached value changes: old files are then ignored (2: PlatformFacts.hasTmpDir;
+ * 3: PlatformFacts.distribution and runtimes).
+ */
+export const CACHE_FORMAT_VERSION = 3;
 
 export interface CacheValues {
   /** A layer's index, by layer blob digest. */

@@ -3,13 +3,14 @@ import type { ImageConfig, LayerIndex } from '../layers/types.js';
 import { buildUnion, type Union } from '../layers/union.js';
 import { baseOf } from './base.js';
 import { debugVariantReason } from './debug.js';
-import { readOsRelease } from './os-release.js';
+import { distributionOf, readOsRelease } from './os-release.js';
 import { findPackageManagers } from './package-managers.js';
 import { platformOf } from './platform.js';
 import { searchPath } from './search-path.js';
+import { findRuntimes } from './runtimes.js';
 import { findShells, hasSettledShell, shellPaths } from './shells.js';
 import { hasTmpDir } from './tmp-dir.js';
-import type { ImageFacts, PlatformFacts, ScanSummary } from './types.js';
+import type { ImageFacts, PlatformFacts, Runtime, ScanSummary } from './types.js';
 import { imageUser, isNonRoot } from './user.js';
 
 export class FactsError extends Error {
@@ -56,6 +57,8 @@ export function derivePlatformFacts(input: PlatformInput): PlatformFacts {
     debugVariant,
     distroless: shells.length === 0 && packageManagers.length === 0 && !debugVariant,
     base: baseOf(osRelease, config.config?.Labels),
+    distribution: distributionOf(osRelease),
+    runtimes: findRuntimes(union, config, path),
     scan: input.scan,
   };
 }
@@ -65,7 +68,8 @@ export function derivePlatformFacts(input: PlatformInput): PlatformFacts {
  * shells and package managers are the union; nonRoot is false if any platform runs as root, else null if any is
  * unknown, else true; `user` comes from the first platform with that worst nonRoot, so the two agree;
  * debugVariant if any platform is one; distroless only if every platform is; hasTmpDir false if any platform lacks
- * /tmp, else null if any is unknown, else true; base is the first one known.
+ * /tmp, else null if any is unknown, else true; base and distribution are the first ones known; runtimes are the
+ * union by name and version (the first platform's path kept).
  */
 export function combinePlatforms(image: string, digest: string, platforms: readonly PlatformFacts[]): ImageFacts {
   const nonRoot = platforms.some((p) => p.nonRoot === false)
@@ -86,8 +90,16 @@ export function combinePlatforms(image: string, digest: string, platforms: reado
     debugVariant: platforms.some((p) => p.debugVariant),
     distroless: platforms.every((p) => p.distroless),
     base: platforms.find((p) => p.base !== null)?.base ?? null,
+    distribution: platforms.find((p) => p.distribution !== null)?.distribution ?? null,
+    runtimes: runtimeUnion(platforms.map((p) => p.runtimes)),
     platforms,
   };
+}
+
+function runtimeUnion(lists: ReadonlyArray<readonly Runtime[]>): Runtime[] {
+  const byKey = new Map<string, Runtime>();
+  for (const runtime of lists.flat()) if (!byKey.has(`${runtime.name}\0${runtime.version}`)) byKey.set(`${runtime.name}\0${runtime.version}`, runtime);
+  return [...byKey.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function sortedUnion(lists: ReadonlyArray<readonly string[]>): string[] {

@@ -3,6 +3,7 @@
  * is missing (or a dangling link) /usr/lib/os-release is read instead.
  */
 import type { Union } from '../layers/union.js';
+import type { Distribution } from './types.js';
 
 export type OsRelease = Readonly<Record<string, string>>;
 
@@ -30,4 +31,10 @@ function unquote(value: string): string {
 export function readOsRelease(union: Union): OsRelease | undefined {
   const text = union.readFile('/etc/os-release') ?? union.readFile('/usr/lib/os-release');
   return text === undefined ? undefined : parseOsRelease(text);
+}
+
+/** `ID` (lower case, as os-release(5) defines it) and `VERSION_ID`; null when there is no ID. */
+export function distributionOf(osRelease: OsRelease | undefined): Distribution | null {
+  const id = osRelease?.['ID']?.toLowerCase();
+  return id ? { id, versionId: osRelease?.['VERSION_ID'] ?? '' } : null;
 }

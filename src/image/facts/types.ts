@@ -15,6 +15,24 @@ export interface ImageUser {
   readonly name: string | null;
 }
 
+/** What a runtime is: a language interpreter or VM, or the C or C++ runtime library (see facts/runtimes.ts). */
+export type RuntimeName = 'glibc' | 'java' | 'libstdc++' | 'node' | 'python';
+
+/** A runtime the image carries, found by name (an executable on PATH, a library in a multiarch directory). */
+export interface Runtime {
+  readonly name: RuntimeName;
+  /** "3.11", "20", "21": what the image's file names or its Env say; null when they say nothing. */
+  readonly version: string | null;
+  /** Where it was found, symlinks resolved ("/usr/bin/python3.11"). */
+  readonly path: string;
+}
+
+/** The distribution /etc/os-release names: `ID` ("debian", "ubuntu", "wolfi") and `VERSION_ID` ("12"; "" when unset). */
+export interface Distribution {
+  readonly id: string;
+  readonly versionId: string;
+}
+
 /** How much of the image a scan read; a top-down scan may stop once every question is settled (see `scanSettled`). */
 export interface ScanSummary {
   readonly layersTotal: number;
@@ -46,6 +64,10 @@ export interface PlatformFacts {
   readonly distroless: boolean;
   /** The base it is built on where recognisable (/etc/os-release PRETTY_NAME, or a base-name label); null otherwise. */
   readonly base: string | null;
+  /** The distribution its os-release names; null without os-release or its ID. */
+  readonly distribution: Distribution | null;
+  /** Language runtimes and C/C++ runtime libraries found, sorted by name (what a distroless replacement must hold). */
+  readonly runtimes: readonly Runtime[];
   readonly scan: ScanSummary;
 }
 

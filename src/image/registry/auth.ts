@@ -1,11 +1,13 @@
 /**
  * Registry authentication: anonymous first; on a 401 the WWW-Authenticate challenge decides. Bearer → a token from
  * the realm (anonymous or with basic credentials), cached per registry host + scope + credential until it expires
- * (60 s when the token service names no expiry); Basic → the credentials themselves. Tokens and passwords never
- * reach a log line or an error message.
+ * (60 s when the token service names no expiry); Basic → the credentials themselves. An identity token (docker's
+ * `identitytoken`, a helper's `<token>` user) is exchanged at the realm as an OAuth2 refresh token (distribution's
+ * docs/spec/auth/oauth.md: POST grant_type=refresh_token), and cannot answer a Basic challenge. Tokens and passwords
+ * never reach a log line or an error message.
  */
 import { createHash } from 'node:crypto';
-import type { RegistryCredential } from '../inspector-types.js';
+import { IDENTITY_TOKEN_USERNAME, type RegistryCredential } from '../inspector-types.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import { readCapped } from './body.js';
 import type { EgressPolicy } from './egress.js';
@@ -103,7 +105,7 @@ export class Authenticator {
 
   private async answer(challenge: Challenge, target: AuthTarget, signal: AbortSignal, fromChallenge: boolean): Promise<string | undefined> {
     if (challenge.scheme === 'basic') {
-      if (target.credential === undefined) return undefined;
+      if (target.credential === undefined || isIdentityToken(target.credential)) return undefined;
       assertCredentialsMaySend(new URL(target.baseUrl), this.options.egress, target.registry);
       return basicHeader(target.credential);
     }
@@ -150,16 +152,26 @@ export class Authenticator {
     } catch (err) {
       throw new RegistryError('forbidden', target.registry, `cannot reach ${tokenService}`, { cause: err, detail: `${describeUrl(url)}: ${err instanceof Error ? err.message : String(err)}` });
     }
-    if (service !== undefined && service !== '') url.searchParams.set('service', service);
-    if (scope !== '') url.searchParams.append('scope', scope);
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (target.credential !== undefined) {
+    let form: URLSearchParams | undefined;
+    if (target.credential !== undefined && isIdentityToken(target.credential)) {
       assertCredentialsMaySend(url, this.options.egress, target.registry);
-      headers['authorization'] = basicHeader(target.credential);
+      form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: target.credential.password, client_id: 'distroless-guard' });
+      if (service !== undefined && service !== '') form.set('service', service);
+      if (scope !== '') form.set('scope', scope);
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    } else {
+      if (service !== undefined && service !== '') url.searchParams.set('service', service);
+      if (scope !== '') url.searchParams.append('scope', scope);
+      if (target.credential !== undefined) {
+        assertCredentialsMaySend(url, this.options.egress, target.registry);
+        headers['authorization'] = basicHeader(target.credential);
+      }
     }
     let response: Response;
     try {
-      response = await this.options.fetch(url, { ...this.options.dispatchers[connectionKind(this.options.egress, url, target.host)], headers, signal, redirect: 'manual' });
+      const init = this.options.dispatchers[connectionKind(this.options.egress, url, target.host)];
+      response = await this.options.fetch(url, { ...init, headers, signal, redirect: 'manual', ...(form === undefined ? {} : { method: 'POST', body: form.toString() }) });
     } catch (err) {
       if (signal.aborted) throw new RegistryError('timeout', target.registry, `the deadline passed while getting a token from ${tokenService}`, { cause: err });
       const code = errorCode(err);
@@ -194,6 +206,10 @@ export function assertCredentialsMaySend(url: URL, egress: EgressPolicy, registr
   if (url.protocol === 'https:') return;
   if (egress.plainHttp(url.host)) return;
   throw new RegistryError('unauthorized', registry, `refusing to send credentials over plain HTTP to ${url.host}; use HTTPS or mark it insecure`);
+}
+
+function isIdentityToken(cred: RegistryCredential): boolean {
+  return cred.username === IDENTITY_TOKEN_USERNAME;
 }
 
 function basicHeader(cred: RegistryCredential): string {

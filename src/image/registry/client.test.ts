@@ -26,7 +26,12 @@ function scripted(handler: Handler): { fetch: typeof fetch; calls: Call[] } {
   const fake = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const url = new URL(input instanceof Request ? input.url : input);
     const headers = new Headers(init.headers);
-    calls.push({ url: url.href, method: init.method ?? 'GET', authorization: headers.get('authorization') ?? undefined, accept: headers.get('accept') ?? undefined });
+    calls.push({
+      url: url.href,
+      method: init.method ?? 'GET',
+      authorization: headers.get('authorization') ?? undefined,
+      accept: headers.get('accept') ?? undefined,
+    });
     init.signal?.throwIfAborted();
     return handler(url, init);
   };
@@ -60,7 +65,8 @@ describe('registry client: manifests and tags', () => {
     assert.equal(got.digest, MANIFEST_DIGEST);
     assert.equal(calls[0]?.method, 'HEAD');
     assert.equal(calls[0]?.url, 'http://localhost:5000/v2/app/manifests/v1');
-    for (const t of [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerList, MEDIA_TYPES.dockerManifest]) assert.ok(calls[0]?.accept?.includes(t), t);
+    for (const t of [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerList, MEDIA_TYPES.dockerManifest])
+      assert.ok(calls[0]?.accept?.includes(t), t);
   });
 
   it('falls back to GET and hashes the body when HEAD gives no digest', async () => {
@@ -81,12 +87,18 @@ describe('registry client: manifests and tags', () => {
   it('refuses schema 1 with an actionable message', async () => {
     const body = JSON.stringify({ schemaVersion: 1, name: 'app', fsLayers: [] });
     const { fetch } = scripted(() => new Response(body));
-    await assert.rejects(createRegistryClient({ fetch }).getManifest(parseReference('localhost/app'), sha(body), ctx), (e: unknown) => isCode('unsupported')(e) && /schema 1/.test(String(e)));
+    await assert.rejects(
+      createRegistryClient({ fetch }).getManifest(parseReference('localhost/app'), sha(body), ctx),
+      (e: unknown) => isCode('unsupported')(e) && /schema 1/.test(String(e)),
+    );
   });
 
   it('refuses a manifest over the size cap', async () => {
     const { fetch } = scripted(() => new Response('x'.repeat(2000), { headers: { 'content-length': '2000' } }));
-    await assert.rejects(createRegistryClient({ fetch, limits: { maxManifestBytes: 1000 } }).getManifest(parseReference('localhost/app'), MANIFEST_DIGEST, ctx), isCode('too-large'));
+    await assert.rejects(
+      createRegistryClient({ fetch, limits: { maxManifestBytes: 1000 } }).getManifest(parseReference('localhost/app'), MANIFEST_DIGEST, ctx),
+      isCode('too-large'),
+    );
   });
 
   const statusCases: Array<[string, number, RegistryErrorCode]> = [
@@ -98,7 +110,10 @@ describe('registry client: manifests and tags', () => {
   for (const [name, status, code] of statusCases) {
     it(name, async () => {
       const { fetch } = scripted(() => new Response(JSON.stringify({ errors: [{ code: 'X', message: 'detail here' }] }), { status }));
-      await assert.rejects(createRegistryClient({ fetch }).resolveTag(parseReference('localhost/app'), ctx), (e: unknown) => isCode(code)(e) && (e as RegistryError).registry === 'localhost');
+      await assert.rejects(
+        createRegistryClient({ fetch }).resolveTag(parseReference('localhost/app'), ctx),
+        (e: unknown) => isCode(code)(e) && (e as RegistryError).registry === 'localhost',
+      );
     });
   }
 });
@@ -106,7 +121,11 @@ describe('registry client: manifests and tags', () => {
 describe('registry client: retries', () => {
   it('retries a 503 and honours a short Retry-After', async () => {
     let n = 0;
-    const { fetch, calls } = scripted(() => (++n === 1 ? new Response('', { status: 503, headers: { 'retry-after': '0' } }) : new Response(null, { headers: { 'docker-content-digest': MANIFEST_DIGEST } })));
+    const { fetch, calls } = scripted(() =>
+      ++n === 1
+        ? new Response('', { status: 503, headers: { 'retry-after': '0' } })
+        : new Response(null, { headers: { 'docker-content-digest': MANIFEST_DIGEST } }),
+    );
     const got = await createRegistryClient({ fetch, retry: { baseDelayMs: 1 } }).resolveTag(parseReference('localhost/app'), ctx);
     assert.equal(got.digest, MANIFEST_DIGEST);
     assert.equal(calls.length, 2);
@@ -132,7 +151,10 @@ describe('registry client: retries', () => {
 
   it('gives up after the attempts allowed', async () => {
     const { fetch, calls } = scripted(() => new Response('', { status: 502 }));
-    await assert.rejects(createRegistryClient({ fetch, retry: { attempts: 3, baseDelayMs: 1 } }).resolveTag(parseReference('localhost/app'), ctx), isCode('unavailable'));
+    await assert.rejects(
+      createRegistryClient({ fetch, retry: { attempts: 3, baseDelayMs: 1 } }).resolveTag(parseReference('localhost/app'), ctx),
+      isCode('unavailable'),
+    );
     assert.equal(calls.length, 3);
   });
 
@@ -256,7 +278,10 @@ describe('registry client: authentication', () => {
 
   it('a Basic challenge without credentials is unauthorized', async () => {
     const { fetch } = scripted(() => new Response('', { status: 401, headers: { 'www-authenticate': 'Basic realm="r"' } }));
-    await assert.rejects(createRegistryClient({ fetch }).resolveTag(parseReference('reg.example/a'), ctx), (e: unknown) => isCode('unauthorized')(e) && /no credentials/.test(String(e)));
+    await assert.rejects(
+      createRegistryClient({ fetch }).resolveTag(parseReference('reg.example/a'), ctx),
+      (e: unknown) => isCode('unauthorized')(e) && /no credentials/.test(String(e)),
+    );
   });
 
   it('never sends credentials in clear text to a non-loopback host: a plain-HTTP realm is not even asked', async () => {
@@ -302,13 +327,19 @@ describe('registry client: blobs', () => {
 
   it('refuses a blob over the cap before downloading it', async () => {
     const { fetch, calls } = scripted(() => new Response(data));
-    await assert.rejects(createRegistryClient({ fetch, limits: { maxBlobBytes: 4 } }).openBlob(ref, { mediaType: 'x', digest: sha(data), size: data.length }, ctx), isCode('too-large'));
+    await assert.rejects(
+      createRegistryClient({ fetch, limits: { maxBlobBytes: 4 } }).openBlob(ref, { mediaType: 'x', digest: sha(data), size: data.length }, ctx),
+      isCode('too-large'),
+    );
     assert.equal(calls.length, 0);
   });
 
   it('refuses a config blob that does not match its digest', async () => {
     const { fetch } = scripted(() => new Response('{"a":2}'));
-    await assert.rejects(createRegistryClient({ fetch }).getJsonBlob(ref, { mediaType: MEDIA_TYPES.ociConfig, digest: sha('{"a":1}'), size: 7 }, ctx), isCode('digest-mismatch'));
+    await assert.rejects(
+      createRegistryClient({ fetch }).getJsonBlob(ref, { mediaType: MEDIA_TYPES.ociConfig, digest: sha('{"a":1}'), size: 7 }, ctx),
+      isCode('digest-mismatch'),
+    );
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { X509Certificate } from 'node:crypto';
-import type { CredentialLookup } from '../inspector-types.js';
+import type { CredentialLookup, CredentialTarget } from '../inspector-types.js';
 import { formatReference, type ImageReference } from '../reference/reference.js';
 import { Authenticator, fingerprint, type Fetch } from './auth.js';
 import { readCapped } from './body.js';
@@ -15,7 +15,7 @@ import { RegistryError } from './errors.js';
 import { noopLogger, type ImageLogger } from './logger.js';
 import { MANIFEST_ACCEPT, parseManifest, type Descriptor, type Manifest } from './manifest.js';
 import { dispatcherWith, type Dispatchers } from './connections.js';
-import { DEFAULT_RETRY, statusError, Transport, type CallContext, type RetryOptions } from './transport.js';
+import { credentialScope, DEFAULT_RETRY, statusError, Transport, type CallContext, type RetryOptions } from './transport.js';
 import type { Limiter } from '../../shared/limiter.js';
 
 export interface RegistryLimits {
@@ -70,6 +70,8 @@ export interface RegistryClient {
    * secret, must not stall or borrow another pod's fetch of the same digest).
    */
   access(ref: ImageReference, ctx: CallContext): string;
+  /** What credential sources are asked about for this image: the host and repository requests go to, the image's name. */
+  credentialTarget(ref: ImageReference): CredentialTarget;
   /** HEAD the tag for Docker-Content-Digest (Docker Hub does not count HEADs as pulls). */
   resolveTag(ref: ImageReference, ctx: CallContext): Promise<ResolvedTag>;
   /** GET a manifest by digest; the body must hash to the digest. */
@@ -147,6 +149,10 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     access(ref, ctx) {
       const ep = endpoint(ref.registry);
       return `${ep.host}/${ep.repositoryPrefix}${ref.repository}|${fingerprint(transport.credentialFor(ep, ref.repository, ctx))}`;
+    },
+
+    credentialTarget(ref) {
+      return { ...credentialScope(endpoint(ref.registry), ref.repository), image: `${ref.registry}/${ref.repository}` };
     },
 
     async resolveTag(ref, ctx) {

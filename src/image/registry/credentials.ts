@@ -1,24 +1,27 @@
 /**
- * Registry credentials from docker `config.json` and Kubernetes pull secrets, matched the way kubelet's
+ * Registry credentials from docker `config.json`, containers `auth.json` and Kubernetes pull secrets (the files are
+ * read by credentials-files.ts, helpers run by credentials-helper.ts), keys matched the way kubelet's
  * credentialprovider keyring does: keys may carry a scheme, a `/v1/` or `/v2/` suffix, a path prefix, a port, and
  * globs per host label (`*.example.com`); the most specific key (reverse-sorted) wins; Docker Hub's historical keys
  * (`https://index.docker.io/v1/`, `index.docker.io`, `registry-1.docker.io`) all mean `docker.io`.
  * Credentials never appear in messages. Globs are matched without regular expressions (shared/wildcard.ts): a pull
  * secret is anyone's input, and a backtracking RegExp of `************z.example` blocked the event loop for 27 s.
  */
-import { readFile } from 'node:fs/promises';
 import { compileWildcard, type WildcardMatcher } from '../../shared/wildcard.js';
-import type { CredentialLookup, RegistryCredential } from '../inspector-types.js';
+import { IDENTITY_TOKEN_USERNAME, type CredentialLookup, type RegistryCredential } from '../inspector-types.js';
 import { DOCKER_HUB } from '../reference/reference.js';
 
 export class CredentialsError extends Error {
   override readonly name = 'CredentialsError';
+  /** For the operator (log, CLI): what the helper wrote on stderr; never what it wrote on stdout (the secret). */
+  readonly detail: string | undefined;
   constructor(
-    readonly code: 'invalid-config' | 'unreadable',
+    readonly code: 'invalid-config' | 'unreadable' | 'helper-failed',
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; detail?: string },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.detail = options?.detail;
   }
 }
 
@@ -43,6 +46,11 @@ const DOCKER_HUB_ALIASES = new Set(['index.docker.io', 'registry-1.docker.io', D
 
 /** Parses the text of a docker config.json (`{"auths": {...}}`) or a legacy .dockercfg (the auths map itself). */
 export function parseDockerConfig(text: string, source = 'docker config'): Map<string, RegistryCredential> {
+  const doc = parseObject(text, source);
+  return authsOf('auths' in doc ? doc['auths'] : doc, source, false);
+}
+
+function parseObject(text: string, source: string): Record<string, unknown> {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -50,20 +58,28 @@ export function parseDockerConfig(text: string, source = 'docker config'): Map<s
     throw new CredentialsError('invalid-config', `${source} is not valid JSON`, { cause: err });
   }
   if (!isRecord(doc)) throw new CredentialsError('invalid-config', `${source} is not a JSON object`);
-  const auths = 'auths' in doc ? doc['auths'] : doc;
+  return doc;
+}
+
+/**
+ * `identityTokens`: docker's CLI sends an entry's `identitytoken` instead of its password; the kubelet reads only
+ * username, password and auth from pull secrets, so they keep that.
+ */
+function authsOf(auths: unknown, source: string, identityTokens: boolean): Map<string, RegistryCredential> {
   if (auths === undefined || auths === null) return new Map();
   if (!isRecord(auths)) throw new CredentialsError('invalid-config', `${source}: "auths" is not an object`);
   const out = new Map<string, RegistryCredential>();
   for (const [key, entry] of Object.entries(auths)) {
     if (!isRecord(entry)) continue;
-    const cred = credentialOf(entry, key, source);
+    const cred = credentialOf(entry, key, source, identityTokens);
     if (cred !== undefined) out.set(key, cred);
   }
   return out;
 }
 
-function credentialOf(entry: Record<string, unknown>, key: string, source: string): RegistryCredential | undefined {
-  const { username, password, auth } = entry;
+function credentialOf(entry: Record<string, unknown>, key: string, source: string, identityTokens: boolean): RegistryCredential | undefined {
+  const { username, password, auth, identitytoken } = entry;
+  if (identityTokens && typeof identitytoken === 'string' && identitytoken !== '') return { username: IDENTITY_TOKEN_USERNAME, password: identitytoken };
   if (typeof username === 'string' && typeof password === 'string' && username !== '') {
     return { username, password };
   }
@@ -75,7 +91,61 @@ function credentialOf(entry: Record<string, unknown>, key: string, source: strin
     }
     return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
   }
-  return undefined; // identitytoken-only or empty entries: not supported, ignored
+  return undefined; // an empty entry: docker writes `"host": {}` for hosts whose credentials a helper keeps
+}
+
+/** A docker config.json or containers auth.json: its `auths`, and the credential helpers it names. */
+export interface CredentialsFile {
+  readonly auths: ReadonlyMap<string, RegistryCredential>;
+  /** Registry host (as written) → helper name: `docker-credential-<name>`. */
+  readonly credHelpers: ReadonlyMap<string, string>;
+  /** docker's default helper for every host without its own (`credsStore`). */
+  readonly credsStore: string | undefined;
+}
+
+/** Parses a docker config.json or a containers auth.json (containers-auth.json(5): the same `auths` and `credHelpers`). */
+export function parseCredentialsFile(text: string, source: string): CredentialsFile {
+  const doc = parseObject(text, source);
+  const auths = authsOf(doc['auths'], source, true);
+  const credHelpers = new Map<string, string>();
+  const helpers = doc['credHelpers'];
+  if (helpers !== undefined && helpers !== null) {
+    if (!isRecord(helpers)) throw new CredentialsError('invalid-config', `${source}: "credHelpers" is not an object`);
+    for (const [host, name] of Object.entries(helpers)) {
+      if (typeof name !== 'string' || !isHelperName(name)) throw new CredentialsError('invalid-config', `${source}: the credential helper of ${JSON.stringify(host)} is not a helper name`);
+      credHelpers.set(host, name);
+    }
+  }
+  const store = doc['credsStore'];
+  if (store !== undefined && store !== null && store !== '' && (typeof store !== 'string' || !isHelperName(store))) {
+    throw new CredentialsError('invalid-config', `${source}: "credsStore" is not a helper name`);
+  }
+  return { auths, credHelpers, credsStore: typeof store === 'string' && store !== '' ? store : undefined };
+}
+
+/**
+ * A helper runs as `docker-credential-<name>` found on PATH: a name with a slash (or `..`) would run another file.
+ * Docker's own helpers are named like `ecr-login`, `gcloud`, `acr-env`, `desktop`, `pass`, `secretservice`.
+ */
+export function isHelperName(name: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name) && !name.includes('..');
+}
+
+/** A docker config key as a registry host (`https://index.docker.io/v1/` → docker.io, `gcr.io:443`); undefined if none. */
+export function keyHost(raw: string): string | undefined {
+  return parseKey(raw)?.host;
+}
+
+/**
+ * kubelet's URLsMatchStr for one glob of a credential provider's `matchImages` (the keyring's matching): the same
+ * number of host labels, each a filepath.Match glob, the same port, and the glob's path a prefix of the repository.
+ * Undefined for a glob that names no host.
+ */
+export function compileImageMatcher(glob: string): ((host: string, repository: string) => boolean) | undefined {
+  const parsed = parseKey(glob);
+  if (parsed === undefined || parsed.host === '') return undefined;
+  const matchesHost = hostMatcher(parsed.host);
+  return (host, repository) => host.length <= MAX_HOST_LENGTH && matchesHost(normaliseHost(host)) && repository.startsWith(parsed.path);
 }
 
 /** Builds a lookup over one or more credential maps (earlier maps win on identical keys). */
@@ -98,6 +168,41 @@ export function createCredentialLookup(...maps: ReadonlyArray<ReadonlyMap<string
     }
     return undefined;
   };
+}
+
+/**
+ * A lookup over containers auth.json keys (containers-auth.json(5)): `registry[/namespace…]`, matched whole from
+ * the most specific (`host/team/app`, then `host/team`, then `host`); no globs. A key written as a URL
+ * (`https://host/v1/`) is legacy docker style and names the whole host, as containers/image reads it.
+ */
+export function createNamespaceLookup(auths: ReadonlyMap<string, RegistryCredential>): CredentialLookup {
+  const byKey = new Map<string, RegistryCredential>();
+  for (const [raw, credential] of auths) {
+    const key = namespaceKey(raw);
+    if (key !== undefined && !byKey.has(key)) byKey.set(key, credential);
+  }
+  return (registryHost, repository) => {
+    if (registryHost.length > MAX_HOST_LENGTH || repository.length > MAX_KEY_LENGTH) return undefined;
+    let name = repository === '' ? normaliseHost(registryHost) : `${normaliseHost(registryHost)}/${repository}`;
+    for (;;) {
+      const credential = byKey.get(name);
+      if (credential !== undefined) return credential;
+      const slash = name.lastIndexOf('/');
+      if (slash === -1) return undefined;
+      name = name.slice(0, slash);
+    }
+  };
+}
+
+function namespaceKey(raw: string): string | undefined {
+  if (raw.length > MAX_KEY_LENGTH) return undefined;
+  const stripped = raw.trim().replace(/^https?:\/\//i, '');
+  const legacy = stripped !== raw.trim();
+  const slash = stripped.indexOf('/');
+  const host = normaliseHost(slash === -1 ? stripped : stripped.slice(0, slash));
+  if (host === '') return undefined;
+  const path = legacy || slash === -1 ? '' : trimSlashes(stripped.slice(slash));
+  return path === '' ? host : `${host}/${path}`;
 }
 
 /** Tries each lookup in order. */
@@ -146,21 +251,6 @@ export function credentialLookupFromSecrets(
     }
   }
   return createCredentialLookup(...maps);
-}
-
-/** Reads `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`; a missing file means no credentials. */
-export async function loadDockerConfigLookup(env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<CredentialLookup> {
-  const dir = env['DOCKER_CONFIG'] ?? (env['HOME'] !== undefined ? `${env['HOME']}/.docker` : undefined);
-  if (dir === undefined) return () => undefined;
-  const path = `${dir}/config.json`;
-  let text: string;
-  try {
-    text = await readFile(path, { encoding: 'utf8', signal });
-  } catch (err) {
-    if (isRecord(err) && err['code'] === 'ENOENT') return () => undefined;
-    throw new CredentialsError('unreadable', `cannot read ${path}`, { cause: err });
-  }
-  return createCredentialLookup(parseDockerConfig(text, path));
 }
 
 function parseKey(raw: string): { host: string; path: string; key: string } | undefined {

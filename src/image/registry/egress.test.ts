@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import type { LookupAddress } from 'node:dns';
 import { describe, it } from 'node:test';
-import { classifyAddress, createEgressPolicy, type ConnectionKind, EgressError, adminHostMatcher, splitHost, type AddressClass, type EgressPurpose, type LookupFunction } from './egress.js';
+import {
+  classifyAddress,
+  createEgressPolicy,
+  type ConnectionKind,
+  EgressError,
+  adminHostMatcher,
+  splitHost,
+  type AddressClass,
+  type EgressPurpose,
+  type LookupFunction,
+} from './egress.js';
 
 describe('address classes', () => {
   const cases: Array<[string, AddressClass]> = [
@@ -36,7 +46,8 @@ describe('host:port splitting, without a regex', () => {
     ['[::1]', '::1', ''],
     ['::1', '::1', ''],
   ];
-  for (const [input, hostname, port] of cases) it(`${input} → ${hostname} ${port || '(no port)'}`, () => assert.deepEqual(splitHost(input), { hostname, port }));
+  for (const [input, hostname, port] of cases)
+    it(`${input} → ${hostname} ${port || '(no port)'}`, () => assert.deepEqual(splitHost(input), { hostname, port }));
 });
 
 describe('admin-named hosts', () => {

@@ -9,7 +9,17 @@ const image = { mediaType: MEDIA_TYPES.ociManifest, size: 10 };
 
 describe('parseManifest', () => {
   it('reads an OCI image manifest', () => {
-    const m = parseManifest(bytes({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: { mediaType: MEDIA_TYPES.ociConfig, digest: d('a'), size: 2 }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: d('b'), size: 3 }] }), undefined, 'r', 'm');
+    const m = parseManifest(
+      bytes({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.ociManifest,
+        config: { mediaType: MEDIA_TYPES.ociConfig, digest: d('a'), size: 2 },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: d('b'), size: 3 }],
+      }),
+      undefined,
+      'r',
+      'm',
+    );
     assert.equal(m.kind, 'image');
     assert.equal(m.kind === 'image' ? m.layers.length : 0, 1);
   });

@@ -97,9 +97,8 @@ export class Transport {
 
   /** The credential a request for `repository` on `endpoint` is sent with: the caller's first, then the client's own. */
   credentialFor(endpoint: Endpoint, repository: string, ctx: CallContext): RegistryCredential | undefined {
-    const repo = `${endpoint.repositoryPrefix}${repository}`;
-    const credHost = endpoint.mirrored ? endpoint.host : endpoint.registry;
-    return ctx.credentials?.(credHost, repo) ?? this.o.credentials?.(credHost, repo);
+    const { host, repository: repo } = credentialScope(endpoint, repository);
+    return ctx.credentials?.(host, repo) ?? this.o.credentials?.(host, repo);
   }
 
   /** One logical request with bounded retries. */
@@ -173,6 +172,11 @@ export class Transport {
       target = next;
     }
   }
+}
+
+/** The host and repository credentials are looked up for: a mirror's own (with its prefix) when one serves the registry. */
+export function credentialScope(endpoint: Endpoint, repository: string): { readonly host: string; readonly repository: string } {
+  return { host: endpoint.mirrored ? endpoint.host : endpoint.registry, repository: `${endpoint.repositoryPrefix}${repository}` };
 }
 
 /**

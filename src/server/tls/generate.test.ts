@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { generateCertificates, serviceDnsNames } from './generate.js';
+import { backdateMs, generateCa, generateCertificates, issueServingCertificate, serviceDnsNames } from './generate.js';
 
 describe('generateCertificates', () => {
   it('signs natively a chain Node verifies, with the key that belongs to the certificate', async () => {
@@ -30,5 +30,27 @@ describe('generateCertificates', () => {
     }
     // node-forge's pure-JS RSA blocks 0.3-2.7 s per key here, Node's generateKeyPairSync 20-100 ms (bench/keygen.ts).
     assert.ok(worstLateMs < 150, `the event loop was blocked for ${worstLateMs.toFixed(0)} ms`);
+  });
+});
+
+describe('generateCa and issueServingCertificate', () => {
+  it('sign a serving certificate that ends with its CA at the latest, backdated for clocks running behind', async () => {
+    const now = new Date('2030-01-01T00:00:00Z');
+    const ca = await generateCa({ lifetimeMs: 3_600_000, now });
+    const serving = await issueServingCertificate(ca, { dnsNames: ['svc.ns.svc'], ipAddresses: [], lifetimeMs: 7_200_000, now });
+    const caCert = new X509Certificate(ca.certPem);
+    const cert = new X509Certificate(serving.certPem);
+    assert.ok(cert.checkIssued(caCert) && cert.verify(caCert.publicKey));
+    assert.ok(cert.checkPrivateKey(createPrivateKey(serving.keyPem)));
+    assert.ok(caCert.checkPrivateKey(createPrivateKey(ca.keyPem)));
+    assert.equal(cert.validTo, caCert.validTo, 'capped at the CA notAfter');
+    assert.equal(Date.parse(caCert.validFrom), now.getTime() - backdateMs(3_600_000));
+    assert.equal(backdateMs(3_600_000), 5 * 60_000);
+    assert.equal(backdateMs(30_000), 3_000);
+  });
+
+  it('name each CA by its start, so the two CAs of a rotation differ in a caBundle', async () => {
+    const [a, b] = await Promise.all([generateCa({ lifetimeMs: 60_000, now: new Date(0) }), generateCa({ lifetimeMs: 60_000, now: new Date(1_000) })]);
+    assert.notEqual(new X509Certificate(a.certPem).subject, new X509Certificate(b.certPem).subject);
   });
 });

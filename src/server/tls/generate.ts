@@ -11,6 +11,8 @@ export interface CertificateRequest {
 
 export interface GeneratedCertificates {
   readonly caCertPem: string;
+  /** The CA's private key: only for a Secret the guard renews from (serve --certificate-secret). */
+  readonly caKeyPem: string;
   readonly certPem: string;
   readonly keyPem: string;
 }
@@ -59,36 +61,72 @@ function nativeSigner(key: KeyObject): forge.pki.rsa.PrivateKey {
   return signer as unknown as forge.pki.rsa.PrivateKey;
 }
 
-function newCertificate(publicKey: forge.pki.PublicKey, validityDays: number): forge.pki.Certificate {
+/**
+ * How far back notBefore is set: a certificate used the moment it is issued must already be valid for an API server
+ * whose clock runs a little behind ours. Five minutes, or a tenth of a short lifetime (a test's certificate of
+ * seconds would otherwise spend most of its life before it was made).
+ */
+export function backdateMs(lifetimeMs: number): number {
+  return Math.min(5 * 60_000, Math.floor(lifetimeMs / 10));
+}
+
+function newCertificate(publicKey: forge.pki.PublicKey, now: Date, lifetimeMs: number, notAfterCap?: Date): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   // A positive serial: RFC 5280 §4.1.2.2 (a leading 0x01 keeps the top bit clear).
   cert.serialNumber = `01${randomBytes(15).toString('hex')}`;
-  const now = new Date();
-  cert.validity.notBefore = new Date(now.getTime() - 5 * 60_000);
-  cert.validity.notAfter = new Date(now.getTime() + validityDays * 86_400_000);
+  cert.validity.notBefore = new Date(now.getTime() - backdateMs(lifetimeMs));
+  const notAfter = now.getTime() + lifetimeMs;
+  // A certificate outliving its CA would only fail verification once the CA expires (RFC 5280 §6.1.3 checks each).
+  cert.validity.notAfter = new Date(notAfterCap === undefined ? notAfter : Math.min(notAfter, notAfterCap.getTime()));
   return cert;
 }
 
-/** A CA and a serving certificate it signs, with the SANs kube-apiserver verifies (`<service>.<namespace>.svc`). */
-export async function generateCertificates(request: CertificateRequest): Promise<GeneratedCertificates> {
-  const validityDays = request.validityDays ?? 365;
-  const [caKeys, serverKeys] = await Promise.all([rsaKeyPair(), rsaKeyPair()]);
+/** A CA certificate and its private key (PKCS#1 PEM), as the certificate Secret keeps them (ca.crt, ca.key). */
+export interface CaMaterial {
+  readonly certPem: string;
+  readonly keyPem: string;
+}
 
-  const ca = newCertificate(caKeys.publicKey, validityDays);
-  const caSubject = [{ name: 'commonName', value: 'distroless-guard CA' }];
-  ca.setSubject(caSubject);
-  ca.setIssuer(caSubject);
+/** A serving certificate and its private key (PKCS#1 PEM): tls.crt and tls.key. */
+export interface ServingMaterial {
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+/**
+ * A self-signed CA. Each one's common name carries its start time, so the two CAs of a rotation are told apart in
+ * a caBundle (and by `openssl x509 -subject`); chain building matches issuer and subject key identifiers anyway.
+ */
+export async function generateCa(options: { readonly lifetimeMs: number; readonly now?: Date }): Promise<CaMaterial> {
+  const now = options.now ?? new Date();
+  const keys = await rsaKeyPair();
+  const ca = newCertificate(keys.publicKey, now, options.lifetimeMs);
+  const subject = [{ name: 'commonName', value: `distroless-guard CA ${now.toISOString().replace(/\.\d+Z$/, 'Z')}` }];
+  ca.setSubject(subject);
+  ca.setIssuer(subject);
   ca.setExtensions([
     { name: 'basicConstraints', cA: true, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  ca.sign(nativeSigner(caKeys.privateKey), forge.md.sha256.create());
+  ca.sign(nativeSigner(keys.privateKey), forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(ca), keyPem: keys.privateKeyPem };
+}
 
-  const server = newCertificate(serverKeys.publicKey, validityDays);
+/**
+ * A serving certificate signed by `ca`, with the SANs kube-apiserver verifies (`<service>.<namespace>.svc`, or the
+ * IP of a webhook reached by URL). It ends no later than the CA.
+ */
+export async function issueServingCertificate(
+  ca: CaMaterial,
+  request: { readonly dnsNames: readonly string[]; readonly ipAddresses: readonly string[]; readonly lifetimeMs: number; readonly now?: Date },
+): Promise<ServingMaterial> {
+  const caCert = forge.pki.certificateFromPem(ca.certPem);
+  const keys = await rsaKeyPair();
+  const server = newCertificate(keys.publicKey, request.now ?? new Date(), request.lifetimeMs, caCert.validity.notAfter);
   server.setSubject([{ name: 'commonName', value: request.dnsNames[0] ?? 'distroless-guard' }]);
-  server.setIssuer(caSubject);
+  server.setIssuer(caCert.subject.attributes);
   server.setExtensions([
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
@@ -98,15 +136,19 @@ export async function generateCertificates(request: CertificateRequest): Promise
       altNames: [...request.dnsNames.map((value) => ({ type: 2, value })), ...request.ipAddresses.map((ip) => ({ type: 7, ip }))],
     },
     { name: 'subjectKeyIdentifier' },
-    { name: 'authorityKeyIdentifier', keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
+    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  server.sign(nativeSigner(caKeys.privateKey), forge.md.sha256.create());
+  server.sign(nativeSigner(createPrivateKey(ca.keyPem)), forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(server), keyPem: keys.privateKeyPem };
+}
 
-  return {
-    caCertPem: forge.pki.certificateToPem(ca),
-    certPem: forge.pki.certificateToPem(server),
-    keyPem: serverKeys.privateKeyPem,
-  };
+/** A CA and a serving certificate it signs, with the SANs kube-apiserver verifies (`<service>.<namespace>.svc`). */
+export async function generateCertificates(request: CertificateRequest): Promise<GeneratedCertificates> {
+  const lifetimeMs = (request.validityDays ?? 365) * 86_400_000;
+  const now = new Date();
+  const ca = await generateCa({ lifetimeMs, now });
+  const serving = await issueServingCertificate(ca, { dnsNames: request.dnsNames, ipAddresses: request.ipAddresses, lifetimeMs, now });
+  return { caCertPem: ca.certPem, caKeyPem: ca.keyPem, certPem: serving.certPem, keyPem: serving.keyPem };
 }
 
 /** The names a webhook Service is reached by, kube-apiserver using `<service>.<namespace>.svc`. */

@@ -66,7 +66,13 @@ describe('encodeAdmissionReview', () => {
       auditAnnotations: { 'default.noShell': 'Enforce' },
       patch: [{ op: 'add', path: '/a', value: 1 }],
     });
-    assert.deepEqual(review.response, { uid: 'u2', allowed: false, status: { code: 403, message: 'no' }, warnings: ['w'], auditAnnotations: { 'default.noShell': 'Enforce' } });
+    assert.deepEqual(review.response, {
+      uid: 'u2',
+      allowed: false,
+      status: { code: 403, message: 'no' },
+      warnings: ['w'],
+      auditAnnotations: { 'default.noShell': 'Enforce' },
+    });
   });
   it('base64-encodes a patch and always sets patchType beside it', () => {
     const ops = [{ op: 'add' as const, path: '/spec/containers/0/securityContext', value: { runAsNonRoot: true } }];
@@ -83,15 +89,23 @@ describe('encodeAdmissionReview', () => {
       { op: 'add' as const, path: '/spec/containers/0/securityContext', value: { runAsNonRoot: true } },
       { op: 'add' as const, path: '/spec/initContainers', value: [{ name: 'init', env: [{ name: 'GREETING', value: 'grüß € 😀 "hi"\\' }] }] },
     ];
-    const patched = encoded('uid-"1"', { allowed: true, warnings: ['[distroless-guard] "quoted" ü €'], auditAnnotations: { 'p.nonRoot': 'DryRun: "x"' }, patch: ops });
-    assert.deepEqual({ ...patched.response, patch: patchOf(patched) }, {
-      uid: 'uid-"1"',
+    const patched = encoded('uid-"1"', {
       allowed: true,
       warnings: ['[distroless-guard] "quoted" ü €'],
       auditAnnotations: { 'p.nonRoot': 'DryRun: "x"' },
-      patchType: 'JSONPatch',
       patch: ops,
     });
+    assert.deepEqual(
+      { ...patched.response, patch: patchOf(patched) },
+      {
+        uid: 'uid-"1"',
+        allowed: true,
+        warnings: ['[distroless-guard] "quoted" ü €'],
+        auditAnnotations: { 'p.nonRoot': 'DryRun: "x"' },
+        patchType: 'JSONPatch',
+        patch: ops,
+      },
+    );
     const denied = encoded('uid-"2"', { allowed: false, denial: { code: 403, message: 'said "no"\n' }, warnings: [], auditAnnotations: {}, patch: ops });
     assert.deepEqual(denied.response, { uid: 'uid-"2"', allowed: false, status: { code: 403, message: 'said "no"\n' } });
   });

@@ -38,7 +38,11 @@ const CASES: Case[] = [
   },
   {
     name: 'capabilities with only add get drop ALL added beside it',
-    spec: { containers: [app({ runAsNonRoot: true, allowPrivilegeEscalation: false, seccompProfile: { type: 'RuntimeDefault' }, capabilities: { add: ['NET_BIND_SERVICE'] } })] },
+    spec: {
+      containers: [
+        app({ runAsNonRoot: true, allowPrivilegeEscalation: false, seccompProfile: { type: 'RuntimeDefault' }, capabilities: { add: ['NET_BIND_SERVICE'] } }),
+      ],
+    },
     ops: [{ op: 'add', path: '/spec/containers/0/securityContext/capabilities/drop', value: ['ALL'] }],
   },
   {
@@ -48,7 +52,10 @@ const CASES: Case[] = [
   },
   {
     name: 'an explicit runAsNonRoot: false at pod level is kept and reported',
-    spec: { securityContext: { runAsNonRoot: false }, containers: [app({ allowPrivilegeEscalation: false, seccompProfile: { type: 'RuntimeDefault' }, capabilities: { drop: ['ALL'] } })] },
+    spec: {
+      securityContext: { runAsNonRoot: false },
+      containers: [app({ allowPrivilegeEscalation: false, seccompProfile: { type: 'RuntimeDefault' }, capabilities: { drop: ['ALL'] } })],
+    },
     ops: [],
     conflicts: ['runAsNonRoot: false is set explicitly; left as is'],
   },
@@ -72,7 +79,9 @@ const CASES: Case[] = [
   },
   {
     name: 'seccomp Unconfined and a drop list without ALL are explicit choices, kept',
-    spec: { containers: [app({ runAsNonRoot: true, allowPrivilegeEscalation: false, seccompProfile: { type: 'Unconfined' }, capabilities: { drop: ['NET_RAW'] } })] },
+    spec: {
+      containers: [app({ runAsNonRoot: true, allowPrivilegeEscalation: false, seccompProfile: { type: 'Unconfined' }, capabilities: { drop: ['NET_RAW'] } })],
+    },
     ops: [],
     conflicts: ['seccompProfile Unconfined is set explicitly; left as is', 'capabilities.drop is set without ALL; left as is'],
   },

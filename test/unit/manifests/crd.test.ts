@@ -39,12 +39,14 @@ function structuralProblems(schema: Schema, path = ''): string[] {
   const problems: string[] = [];
   const typed = typeof schema['type'] === 'string' || schema[INT_OR_STRING] === true || schema[PRESERVE_UNKNOWN] === true;
   if (!typed) problems.push(`${path || '(root)'}: no type`);
-  if (schema['properties'] !== undefined && schema['additionalProperties'] !== undefined) problems.push(`${path}: properties and additionalProperties together`);
+  if (schema['properties'] !== undefined && schema['additionalProperties'] !== undefined)
+    problems.push(`${path}: properties and additionalProperties together`);
   for (const forbidden of ['$ref', 'oneOf', 'not', 'dependencies', 'patternProperties']) if (forbidden in schema) problems.push(`${path}: ${forbidden}`);
   const pattern = schema['pattern'];
   // Go's regexp (RE2) has no lookaround and no backreferences.
   if (typeof pattern === 'string' && /\(\?[=!<]|\\[1-9]/.test(pattern)) problems.push(`${path}: pattern ${pattern} is not RE2`);
-  for (const [name, child] of Object.entries((schema['properties'] as Record<string, Schema> | undefined) ?? {})) problems.push(...structuralProblems(child, `${path}.${name}`));
+  for (const [name, child] of Object.entries((schema['properties'] as Record<string, Schema> | undefined) ?? {}))
+    problems.push(...structuralProblems(child, `${path}.${name}`));
   if (typeof schema['items'] === 'object') problems.push(...structuralProblems(schema['items'] as Schema, `${path}[]`));
   if (typeof schema['additionalProperties'] === 'object') problems.push(...structuralProblems(schema['additionalProperties'] as Schema, `${path}{}`));
   return problems;

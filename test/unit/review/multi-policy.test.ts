@@ -49,23 +49,37 @@ async function judge(namespace: string, image: string, serviceAccountName?: stri
 }
 
 describe('several policies (the documented examples prod-strict and everywhere-audit)', () => {
-  const cases: { name: string; namespace: string; image: string; sa?: string; allowed: boolean; denial?: RegExp; warnings: RegExp[]; audit?: Record<string, RegExp> }[] = [
+  const cases: {
+    name: string;
+    namespace: string;
+    image: string;
+    sa?: string;
+    allowed: boolean;
+    denial?: RegExp;
+    warnings: RegExp[];
+    audit?: Record<string, RegExp>;
+  }[] = [
     {
       name: 'production + team label + shell: denied by prod-strict, and the audit policy warns too',
-      namespace: 'shop', image: 'shop/web:2.1', allowed: false,
-      denial: /\[prod-strict\/noShell\] container "c" \(shop\/web:2\.1\): image has a shell: \/bin\/sh\. Fix: build FROM a distroless base/,
-      warnings: [/DryRun: .* would be denied by everywhere-audit\/noShell/],
+      namespace: 'shop',
+      image: 'shop/web:2.1',
+      allowed: false,
+      denial: new RegExp(
+        String.raw`^\[prod-strict\/noShell\] container "c" \(shop\/web:2\.1\): image has a shell: \/bin\/sh\. ` +
+          String.raw`Fix: build FROM gcr\.io\/distroless\/static-debian12:nonroot`,
+      ),
+      warnings: [/^\[distroless-guard\] everywhere-audit\/noShell would deny container c: image has a shell: \/bin\/sh$/],
     },
     { name: 'production + team label + distroless: allowed, nothing to say', namespace: 'shop', image: 'shop/api:1', allowed: true, warnings: [] },
     {
       name: 'environment=prod without a team label (Exists fails): only audited',
       namespace: 'shop-legacy', image: 'shop/web:2.1', allowed: true,
-      warnings: [/would be denied by everywhere-audit\/noShell/],
+      warnings: [/everywhere-audit\/noShell would deny container c/],
     },
     {
       name: 'dev (In fails): only audited',
       namespace: 'dev', image: 'shop/web:2.1', allowed: true,
-      warnings: [/would be denied by everywhere-audit\/noShell/],
+      warnings: [/everywhere-audit\/noShell would deny container c/],
     },
     {
       name: 'an excluded namespace of the audit policy, matched by prod-strict',
@@ -74,24 +88,24 @@ describe('several policies (the documented examples prod-strict and everywhere-a
     {
       name: 'an image glob excluded from prod-strict: only audited',
       namespace: 'shop', image: 'registry.k8s.io/kube-proxy:v1.31.0', allowed: true,
-      warnings: [/would be denied by everywhere-audit\/noShell/],
+      warnings: [/everywhere-audit\/noShell would deny container c/],
     },
     {
       name: 'an exception with its reason: exempt, in the audit annotation',
       namespace: 'shop', image: 'registry.example/data/pg-backup:16', allowed: true,
-      warnings: [/would be denied by everywhere-audit\/noPackageManager/],
+      warnings: [/everywhere-audit\/noPackageManager would deny container c/],
       audit: { 'prod-strict.noPackageManager': /^Exempt \(pg_dump wrapper; tracked in DATA-311\)/ },
     },
     {
       name: 'a service account in a namespace both match: denied and audited',
       namespace: 'ci', image: 'shop/web:2.1', sa: 'image-builder', allowed: false, denial: /\[prod-strict\/noShell\]/,
-      warnings: [/would be denied by everywhere-audit\/noShell/],
+      warnings: [/everywhere-audit\/noShell would deny container c/],
     },
     {
       name: 'facts unavailable: prod-strict (failurePolicy Fail) denies saying why; the audit policy warns',
       namespace: 'shop', image: 'shop/unknown:1', allowed: false,
       denial: /\[prod-strict\/noShell\] .*could not inspect image: not in the test\. Fix: make the registry reachable/,
-      warnings: [/would be denied by everywhere-audit\/noShell: could not inspect image/],
+      warnings: [/everywhere-audit\/noShell would deny container c: could not inspect image/],
     },
   ];
   for (const c of cases) {
@@ -100,7 +114,8 @@ describe('several policies (the documented examples prod-strict and everywhere-a
       assert.equal(verdict.allowed, c.allowed, JSON.stringify(verdict));
       if (c.denial) assert.match(verdict.denial?.message ?? '', c.denial);
       for (const w of c.warnings) assert.ok(verdict.warnings.some((x) => w.test(x)), `${w} in ${JSON.stringify(verdict.warnings)}`);
-      if (c.warnings.length === 0) assert.deepEqual(verdict.warnings.filter((x) => x.includes('DryRun')), []);
+      if (c.warnings.length === 0) assert.deepEqual(verdict.warnings.filter((x) => x.includes('would deny')), []);
+      for (const w of verdict.warnings) assert.ok(w.length <= 120, `over the 120-character warning budget: ${w}`);
       for (const [key, value] of Object.entries(c.audit ?? {})) assert.match(verdict.auditAnnotations[key] ?? '', value);
     });
   }

@@ -141,7 +141,7 @@ const CASES: Case[] = [
   },
   {
     name: 'runAsUserFromImage: false sets no uid',
-    policies: policy('  mutate: {runAsUserFromImage: false}\n  rules: {nonRoot: {action: "Off"}}\n'),
+    policies: policy('  mutate: {runAsUserFromImage: false}\n  rules: {nonRoot: {action: Disabled}}\n'),
     spec: { containers: [{ name: 'api', image: IMAGES.named }] },
     ops: [{ op: 'add', path: '/spec/containers/0/securityContext', value: HARDENED }],
   },
@@ -150,7 +150,7 @@ const CASES: Case[] = [
     policies: policy('  mutate: {rootFallbackUid: 65532}\n'),
     spec: { containers: [{ name: 'legacy', image: IMAGES.root }] },
     ops: [{ op: 'add', path: '/spec/containers/0/securityContext', value: { ...HARDENED, runAsUser: 65532 } }],
-    warnings: [warning('root image in', c('container', 'legacy', IMAGES.root), 'image runs as root (User 0): runAsUser 65532 from rootFallbackUid')],
+    warnings: [warning('root image in', c('container', 'legacy', IMAGES.root), 'User 0: runAsUser 65532 from rootFallbackUid')],
   },
   {
     name: 'a root image without rootFallbackUid keeps no uid and is reported (here nonRoot is DryRun, so it also warns)',
@@ -158,12 +158,22 @@ const CASES: Case[] = [
     spec: { containers: [{ name: 'legacy', image: IMAGES.root }] },
     ops: [{ op: 'add', path: '/spec/containers/0/securityContext', value: HARDENED }],
     warnings: [
-      warning('root image in', c('container', 'legacy', IMAGES.root), 'image runs as root (User 0) and the policy sets no rootFallbackUid; runAsUser left unset'),
+      warning('root image in', c('container', 'legacy', IMAGES.root), 'User 0, no rootFallbackUid: runAsUser left unset'),
     ],
   },
   {
+    name: 'the same note about several containers is one warning naming them all',
+    policies: policy('  rules: {nonRoot: {action: DryRun}}\n'),
+    spec: { containers: [{ name: 'legacy', image: IMAGES.root }, { name: 'cron', image: IMAGES.root }] },
+    ops: [
+      { op: 'add', path: '/spec/containers/0/securityContext', value: HARDENED },
+      { op: 'add', path: '/spec/containers/1/securityContext', value: HARDENED },
+    ],
+    warnings: ['[distroless-guard] root image in containers legacy, cron: User 0, no rootFallbackUid: runAsUser left unset'],
+  },
+  {
     name: 'runAsNonRoot: false set explicitly lets a root image run as root: no fallback uid, both choices reported',
-    policies: policy('  mutate: {rootFallbackUid: 65532}\n  rules: {nonRoot: {action: "Off"}}\n'),
+    policies: policy('  mutate: {rootFallbackUid: 65532}\n  rules: {nonRoot: {action: Disabled}}\n'),
     spec: { containers: [{ name: 'legacy', image: IMAGES.root, securityContext: { runAsNonRoot: false } }] },
     ops: [
       { op: 'add', path: '/spec/containers/0/securityContext/allowPrivilegeEscalation', value: false },
@@ -172,7 +182,7 @@ const CASES: Case[] = [
     ],
     warnings: [
       warning('kept', c('container', 'legacy', IMAGES.root), 'runAsNonRoot: false is set explicitly; left as is'),
-      warning('kept', c('container', 'legacy', IMAGES.root), 'image runs as root (User 0) and runAsNonRoot: false is set explicitly; no fallback uid'),
+      warning('kept', c('container', 'legacy', IMAGES.root), 'root image (User 0) and runAsNonRoot: false set explicitly: no fallback uid'),
     ],
   },
   {
@@ -180,7 +190,9 @@ const CASES: Case[] = [
     policies: policy(''),
     spec: { containers: [{ name: 'dotnet', image: IMAGES.unresolvable }] },
     ops: [{ op: 'add', path: '/spec/containers/0/securityContext', value: HARDENED }],
-    warnings: [warning('unresolvable user in', c('container', 'dotnet', IMAGES.unresolvable), 'image user app has no uid in its /etc/passwd; runAsUser left unset')],
+    warnings: [
+      warning('unresolvable user in', c('container', 'dotnet', IMAGES.unresolvable), 'image user app has no uid in its /etc/passwd; runAsUser left unset'),
+    ],
   },
   {
     name: 'readOnlyRootFilesystem with an emptyDir at /tmp: the volumes and volumeMounts lists are created whole',
@@ -299,7 +311,8 @@ const CASES: Case[] = [
   {
     name: "allowRoot: a root init image runs without runAsNonRoot and validate lets it; it follows the pod's own init containers",
     policies: policy(
-      `  mutate:\n    initContainers:\n      - {name: fix-perms, image: ${IMAGES.rootTools}, command: [chown, -R, "65532", /data], volume: {name: data, mountPath: /data}, allowRoot: true}\n`,
+      `  mutate:\n    initContainers:\n      - {name: fix-perms, image: ${IMAGES.rootTools}, ` +
+        `command: [chown, -R, "65532", /data], volume: {name: data, mountPath: /data}, allowRoot: true}\n`,
     ),
     labels: { app: 'web' },
     spec: {
@@ -332,7 +345,11 @@ const CASES: Case[] = [
     },
     ops: [{ op: 'add', path: '/spec/containers/0/securityContext', value: { ...HARDENED, ...UID_65532 } }],
     warnings: [
-      warning('kept', c('initContainer', 'render-config', IMAGES.tools), 'another container is named render-config; the init container of policy guard is not injected'),
+      warning(
+        'kept',
+        c('initContainer', 'render-config', IMAGES.tools),
+        'another container is named render-config; the init container of policy guard is not injected',
+      ),
     ],
   },
   {
@@ -384,15 +401,19 @@ const CASES: Case[] = [
     namespace: 'shop',
     spec: { containers: [{ name: 'api', image: IMAGES.named }] },
     ops: [],
+    // Within 120 characters: the fields alone when their values do not fit, a digest shortened.
     warnings: [
-      warning(
-        'DryRun: mutate would harden',
-        c('container', 'api', IMAGES.named),
-        'runAsNonRoot: true, allowPrivilegeEscalation: false, seccompProfile: RuntimeDefault, capabilities.drop: [ALL], runAsUser: 65532, runAsGroup: 65532, readOnlyRootFilesystem: true',
-      ),
-      warning('DryRun: mutate would mount in', c('container', 'api', IMAGES.named), 'emptyDir at /tmp (read-only root filesystem)'),
-      warning('DryRun: mutate would pin', c('container', 'api', IMAGES.named), `image ${pinned('named')}`),
+      '[distroless-guard] DryRun: mutate would harden container api: runAsNonRoot, allowPrivilegeEscalation and 5 more',
+      '[distroless-guard] DryRun: mutate would mount in container api: emptyDir at /tmp (read-only root filesystem)',
+      '[distroless-guard] DryRun: mutate would pin container api: image registry.example/shop/api:1.4@sha256:aaaaaaaaaaaa…',
     ],
+  },
+  {
+    name: 'DryRun: containers that would get the same changes share one warning per kind of change, naming them all',
+    policies: policy('  mode: DryRun\n').replace('  mode: Enforce\n', ''),
+    spec: { containers: ['app', 'sidecar', 'metrics-exporter'].map((name) => ({ name, image: IMAGES.numeric })) },
+    ops: [],
+    warnings: ['[distroless-guard] DryRun: mutate would harden containers app, sidecar, metrics-exporter: runAsNonRoot and 5 more'],
   },
   {
     name: 'a DryRun injection says which init container it would add, with what, and where the app containers would mount it',
@@ -401,36 +422,19 @@ const CASES: Case[] = [
     spec: { containers: [{ name: 'api', image: IMAGES.named, securityContext: { ...HARDENED, ...UID_65532 } }] },
     ops: [],
     warnings: [
-      warning(
-        'DryRun: mutate would inject',
-        c('initContainer', 'render-config', IMAGES.tools),
-        'volume rendered-config at /config, shared with the app containers (policy guard)',
-      ),
-      warning(
-        'DryRun: mutate would harden',
-        c('initContainer', 'render-config', IMAGES.tools),
-        'runAsNonRoot: true, allowPrivilegeEscalation: false, seccompProfile: RuntimeDefault, capabilities.drop: [ALL], runAsUser: 65532, runAsGroup: 65532',
-      ),
-      warning('DryRun: mutate would mount in', c('container', 'api', IMAGES.named), 'volume rendered-config at /config'),
+      '[distroless-guard] DryRun: mutate would inject init container render-config: volume rendered-config at /config, shared …',
+      '[distroless-guard] DryRun: mutate would harden init container render-config: runAsNonRoot and 5 more',
+      '[distroless-guard] DryRun: mutate would mount in container api: volume rendered-config at /config',
     ],
   },
   {
-    name: 'DryRun warnings too long for the API server are split, never cut',
+    name: 'DryRun warnings stay within 120 characters however long the container name: a count, else a cut',
     policies: policy('  mode: DryRun\n  mutate: {readOnlyRootFilesystem: true}\n').replace('  mode: Enforce\n', ''),
     spec: { containers: [{ name: 'payments-reconciliation-worker-for-the-ledger', image: IMAGES.named }] },
     ops: [],
     warnings: [
-      warning(
-        'DryRun: mutate would harden',
-        c('container', 'payments-reconciliation-worker-for-the-ledger', IMAGES.named),
-        'runAsNonRoot: true, allowPrivilegeEscalation: false, seccompProfile: RuntimeDefault, capabilities.drop: [ALL], runAsUser: 65532',
-      ),
-      warning('DryRun: mutate would harden', c('container', 'payments-reconciliation-worker-for-the-ledger', IMAGES.named), 'runAsGroup: 65532, readOnlyRootFilesystem: true'),
-      warning(
-        'DryRun: mutate would mount in',
-        c('container', 'payments-reconciliation-worker-for-the-ledger', IMAGES.named),
-        'emptyDir at /tmp (read-only root filesystem)',
-      ),
+      '[distroless-guard] DryRun: mutate would harden container payments-reconciliation-worker-for-the-ledger: 7 changes',
+      '[distroless-guard] DryRun: mutate would mount in container payments-reconciliation-worker-for-the-ledger: emptyDir at /…',
     ],
   },
   {
@@ -439,13 +443,13 @@ const CASES: Case[] = [
     spec: { containers: [{ name: 'worker', image: IMAGES.numeric }] },
     ops: [{ op: 'add', path: '/spec/containers/0/securityContext', value: { ...HARDENED, ...UID_65532 } }],
     warnings: [
-      warning('DryRun: mutate would harden', c('container', 'worker', IMAGES.numeric), 'readOnlyRootFilesystem: true'),
-      warning('DryRun: mutate would mount in', c('container', 'worker', IMAGES.numeric), 'emptyDir at /tmp (read-only root filesystem)'),
+      '[distroless-guard] DryRun: mutate would harden container worker: readOnlyRootFilesystem: true',
+      '[distroless-guard] DryRun: mutate would mount in container worker: emptyDir at /tmp (read-only root filesystem)',
     ],
   },
   {
     name: 'securityContext: false still sets the uid from the image and pins it',
-    policies: policy('  mutate: {securityContext: false}\n  rules: {noPrivilegeEscalation: {action: "Off"}}\n'),
+    policies: policy('  mutate: {securityContext: false}\n  rules: {noPrivilegeEscalation: {action: Disabled}}\n'),
     namespace: 'shop',
     spec: { containers: [{ name: 'api', image: IMAGES.named }] },
     ops: [
@@ -462,7 +466,10 @@ const CASES: Case[] = [
   {
     name: 'kubectl debug: the ephemeral container is hardened, given its uid and pinned, but no volume (the subresource cannot add one)',
     policies: policy('  mutate: {pinDigest: Always, readOnlyRootFilesystem: true}\n'),
-    spec: { containers: [{ name: 'api', image: IMAGES.named, securityContext: { ...HARDENED, ...UID_65532 } }], ephemeralContainers: [{ name: 'debugger', image: IMAGES.scratch }] },
+    spec: {
+      containers: [{ name: 'api', image: IMAGES.named, securityContext: { ...HARDENED, ...UID_65532 } }],
+      ephemeralContainers: [{ name: 'debugger', image: IMAGES.scratch }],
+    },
     review: (object) => {
       const old = structuredClone(object) as { spec: { ephemeralContainers?: unknown } };
       delete old.spec.ephemeralContainers;
@@ -499,7 +506,7 @@ describe('mutation: pods × image facts × policies', () => {
       assert.equal(first.verdict.allowed, true);
       assert.deepEqual(first.verdict.patch, t.ops);
       assert.deepEqual(first.verdict.warnings, t.warnings ?? []);
-      for (const w of first.verdict.warnings) assert.ok(w.length <= 256, `a warning the API server may truncate: ${w}`);
+      for (const w of first.verdict.warnings) assert.ok(w.length <= 120, `over the 120 characters Kubernetes asks for: ${w}`);
 
       const patched = apply_patch(structuredClone(object), first.verdict.patch) as Record<string, unknown>;
       assert.deepEqual(kubernetesErrors(specOf(patched, kind)), [], 'the patched pod is one the API server accepts');
@@ -541,13 +548,15 @@ describe('mutation: pods × image facts × policies', () => {
   });
 
   it('without allowRoot, a root init image is not exempt from nonRoot: mutation warns and validate denies', async () => {
-    const dependencies = deps(policy(`  mutate:\n    initContainers:\n      - {name: fix-perms, image: ${IMAGES.rootTools}, volume: {name: data, mountPath: /data}}\n`));
+    const dependencies = deps(
+      policy(`  mutate:\n    initContainers:\n      - {name: fix-perms, image: ${IMAGES.rootTools}, volume: {name: data, mountPath: /data}}\n`),
+    );
     const object = objectOf('Pod', 'web', { containers: [{ name: 'api', image: IMAGES.named }] });
     const request = (o: unknown) => decodeAdmissionReview(JSON.stringify(admissionReview('Pod', o, { namespace: 'dev' })));
     const signal = AbortSignal.timeout(10_000);
     const mutated = await mutate(request(object), dependencies, signal);
     assert.deepEqual(mutated.verdict.warnings, [
-      warning('root image in', c('initContainer', 'fix-perms', IMAGES.rootTools), 'image runs as root (User 0) and the policy sets no rootFallbackUid; runAsUser left unset'),
+      warning('root image in', c('initContainer', 'fix-perms', IMAGES.rootTools), 'User 0, no rootFallbackUid: runAsUser left unset'),
     ]);
     const denied = await validate(request(apply_patch(structuredClone(object), mutated.verdict.patch)), dependencies, signal);
     assert.match(denied.verdict.denial?.message ?? '', /\[guard\/nonRoot\] init container "fix-perms" .*image runs as root/);

@@ -41,14 +41,26 @@ describe('pod targets', () => {
   });
   it('on UPDATE only new or changed containers are judged', () => {
     const before = objectOf('Deployment', 'web', podSpec('nginx:1', 'redis:7'));
-    const after = objectOf('Deployment', 'web', { containers: [{ name: 'app', image: 'nginx:2' }, { name: 'app2', image: 'redis:7' }, { name: 'side', image: 'envoy' }] });
+    const after = objectOf('Deployment', 'web', {
+      containers: [
+        { name: 'app', image: 'nginx:2' },
+        { name: 'app2', image: 'redis:7' },
+        { name: 'side', image: 'envoy' },
+      ],
+    });
     const result = targetsOf('Deployment', after, { operation: 'UPDATE', oldObject: before });
     assert.equal(result.kind, 'targets');
     if (result.kind === 'targets') assert.deepEqual(result.target.containers.map((c) => c.name), ['app', 'side']);
   });
   it('kubectl debug: only the new ephemeral container of the ephemeralcontainers subresource is judged', () => {
     const old = objectOf('Pod', 'web', { ...podSpec('nginx'), ephemeralContainers: [{ name: 'debugger-1', image: 'busybox' }] });
-    const now = objectOf('Pod', 'web', { ...podSpec('nginx'), ephemeralContainers: [{ name: 'debugger-1', image: 'busybox' }, { name: 'debugger-2', image: 'busybox:debug' }] });
+    const now = objectOf('Pod', 'web', {
+      ...podSpec('nginx'),
+      ephemeralContainers: [
+        { name: 'debugger-1', image: 'busybox' },
+        { name: 'debugger-2', image: 'busybox:debug' },
+      ],
+    });
     const result = targetsOf('Pod', now, { operation: 'UPDATE', subResource: 'ephemeralcontainers', oldObject: old });
     assert.equal(result.kind, 'targets');
     if (result.kind !== 'targets') return;
@@ -92,6 +104,10 @@ describe('pod targets', () => {
     ['an os without a name', { spec: { containers: [{ name: 'a' }], os: {} } }, /^request\.object\.spec\.os\.name must be a string$/],
   ];
   for (const [name, object, message] of malformed) {
-    it(`a Pod with ${name} is a clear error`, () => assert.throws(() => targetsOf('Pod', object), (e: unknown) => e instanceof WorkloadShapeError && message.test(e.message)));
+    it(`a Pod with ${name} is a clear error`, () =>
+      assert.throws(
+        () => targetsOf('Pod', object),
+        (e: unknown) => e instanceof WorkloadShapeError && message.test(e.message),
+      ));
   }
 });

@@ -22,6 +22,8 @@ function factsOf(image: samples.SampleImage, scan?: ScanSummary): PlatformFacts 
 
 type Expected = Omit<PlatformFacts, 'digest' | 'scan'>;
 
+const DEBIAN_12 = { id: 'debian', versionId: '12' };
+
 describe('derivePlatformFacts on real image layouts', () => {
   const cases: ReadonlyArray<{ name: string; image: samples.SampleImage; facts: Expected }> = [
     {
@@ -37,6 +39,8 @@ describe('derivePlatformFacts on real image layouts', () => {
         debugVariant: false,
         distroless: true,
         base: 'Distroless',
+        distribution: DEBIAN_12,
+        runtimes: [],
       },
     },
     {
@@ -52,6 +56,8 @@ describe('derivePlatformFacts on real image layouts', () => {
         debugVariant: false,
         distroless: true,
         base: 'Distroless',
+        distribution: DEBIAN_12,
+        runtimes: [],
       },
     },
     {
@@ -67,6 +73,8 @@ describe('derivePlatformFacts on real image layouts', () => {
         debugVariant: true,
         distroless: false,
         base: 'Distroless',
+        distribution: DEBIAN_12,
+        runtimes: [],
       },
     },
     {
@@ -82,6 +90,8 @@ describe('derivePlatformFacts on real image layouts', () => {
         debugVariant: false,
         distroless: false,
         base: 'Debian GNU/Linux 12 (bookworm)',
+        distribution: DEBIAN_12,
+        runtimes: [],
       },
     },
     {
@@ -97,6 +107,8 @@ describe('derivePlatformFacts on real image layouts', () => {
         debugVariant: false,
         distroless: false,
         base: null,
+        distribution: null,
+        runtimes: [],
       },
     },
     {
@@ -112,6 +124,8 @@ describe('derivePlatformFacts on real image layouts', () => {
         debugVariant: false,
         distroless: true,
         base: 'Wolfi',
+        distribution: { id: 'wolfi', versionId: '20230201' },
+        runtimes: [{ name: 'glibc', version: null, path: '/usr/lib/libc.so.6' }],
       },
     },
     {
@@ -127,6 +141,8 @@ describe('derivePlatformFacts on real image layouts', () => {
         debugVariant: false,
         distroless: false,
         base: 'Wolfi',
+        distribution: { id: 'wolfi', versionId: '20230201' },
+        runtimes: [{ name: 'glibc', version: null, path: '/usr/lib/libc.so.6' }],
       },
     },
     {
@@ -142,6 +158,8 @@ describe('derivePlatformFacts on real image layouts', () => {
         debugVariant: false,
         distroless: true,
         base: 'Ubuntu 24.04.1 LTS',
+        distribution: { id: 'ubuntu', versionId: '24.04' },
+        runtimes: [{ name: 'glibc', version: null, path: '/usr/lib/x86_64-linux-gnu/libc.so.6' }],
       },
     },
     {
@@ -157,6 +175,8 @@ describe('derivePlatformFacts on real image layouts', () => {
         debugVariant: false,
         distroless: false,
         base: 'Red Hat Enterprise Linux 9.4 (Plow)',
+        distribution: { id: 'rhel', versionId: '' },
+        runtimes: [],
       },
     },
   ];
@@ -227,6 +247,8 @@ describe('combinePlatforms takes the worst case', () => {
       debugVariant: false,
       distroless: true,
       base: 'Distroless',
+      distribution: DEBIAN_12,
+      runtimes: [],
       platforms: [amd64],
     });
   });
