@@ -16,9 +16,8 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 moddir="$root/test/controlplane"
 binaries="kube-apiserver etcd kubectl kube-controller-manager"
-
-say() { printf 'control-plane: %s\n' "$*" >&2; }
-die() { printf 'control-plane: error: %s\n' "$*" >&2; exit 1; }
+tool=control-plane
+. "$root/scripts/lib/go-tool.sh"
 
 # --- Prebuilt binaries (envtest's convention) -------------------------------------------------------
 if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
@@ -58,30 +57,9 @@ if complete "$dest"; then
   exit 0
 fi
 
-# --- Go toolchain ---------------------------------------------------------------------------------------
-command -v go >/dev/null 2>&1 || die "go is not installed (or not on PATH); building the control plane needs go >= 1.26 (https://go.dev/dl/), or set KUBEBUILDER_ASSETS to a folder with kube-apiserver, etcd and kubectl"
-goversion=$(go env GOVERSION 2>/dev/null || true)
-case "$goversion" in
-  go1.*) ;;
-  *) die "cannot tell the version of $(command -v go) (go env GOVERSION said '$goversion'); need go >= 1.26" ;;
-esac
-gominor=$(printf '%s' "${goversion#go}" | cut -d. -f2 | sed 's/[^0-9].*//')
-[ -n "$gominor" ] && [ "$gominor" -ge 26 ] || die "$(command -v go) is $goversion; building Kubernetes $version needs go >= 1.26"
-
-mkdir -p "$cache"
-
-# --- One build at a time per machine ------------------------------------------------------------------
-# A second caller waits for the first (flock from util-linux, on a descriptor of this shell so that signals
-# reach this script and not a wrapper), then finds the folder complete.
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$cache/.lock"
-  if ! flock -n 9; then
-    say "another build holds $cache/.lock: waiting for it (at most an hour)"
-    flock -w 3600 9 || die "still locked after an hour: $cache/.lock"
-  fi
-  # Holding the lock, no build runs: a leftover temp folder is from a build that was killed outright.
-  rm -rf "$cache"/.building-*
-fi
+go_tool_need_go "Kubernetes $version" "set KUBEBUILDER_ASSETS to a folder with kube-apiserver, etcd and kubectl"
+# One build at a time per machine: a second caller waits for the first, then finds the folder complete.
+go_tool_lock "$cache" 3600
 if complete "$dest"; then
   say "kubernetes $version was built meanwhile in $dest"
   printf '%s\n' "$dest"
@@ -89,16 +67,7 @@ if complete "$dest"; then
 fi
 
 # --- Build ----------------------------------------------------------------------------------------------
-tmp=$(mktemp -d "$cache/.building-$version.XXXXXX")
-buildpid=""
-cleanup() {
-  if [ -n "$buildpid" ]; then kill "$buildpid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
+go_tool_start "$cache" "$version"
 ldflags="-s -w"
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags="$ldflags -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
@@ -111,8 +80,6 @@ package_of() {
   esac
 }
 
-elapsed() { echo "$(( $(date +%s) - $1 ))s"; }
-
 say "building kubernetes $version with $goversion into $dest (the first build on a machine takes 11-14 minutes on 2 cores, then seconds)"
 total_start=$(date +%s)
 n=0
@@ -121,24 +88,7 @@ for b in $binaries; do
   pkg=$(package_of "$b")
   say "[$n/4] building $b ($pkg)"
   start=$(date +%s)
-  (cd "$moddir" && CGO_ENABLED=0 exec go build -trimpath -ldflags "$ldflags" -o "$tmp/$b" "$pkg") >"$tmp/$b.log" 2>&1 &
-  buildpid=$!
-  ticks=0
-  while kill -0 "$buildpid" 2>/dev/null; do
-    sleep 1
-    ticks=$((ticks + 1))
-    if [ $((ticks % 30)) -eq 0 ]; then
-      say "[$n/4] still building $b: $(elapsed "$start") for it, $(elapsed "$total_start") in all"
-    fi
-  done
-  status=0
-  wait "$buildpid" || status=$?
-  buildpid=""
-  if [ "$status" -ne 0 ]; then
-    tail -n 40 "$tmp/$b.log" >&2
-    die "go build of $b failed (exit $status); the lines above are the end of its output"
-  fi
-  rm -f "$tmp/$b.log"
+  go_tool_build "$b" "$pkg" "$ldflags"
   size=$(du -m "$tmp/$b" | cut -f1)
   say "[$n/4] built $b in $(elapsed "$start") (${size} MB)"
 done
@@ -159,9 +109,6 @@ fi
   echo "built with $goversion on $(date -u +%Y-%m-%dT%H:%M:%SZ) in $(elapsed "$total_start")"
 } > "$tmp/BUILD-INFO"
 
-chmod 755 "$tmp"
-rm -rf "$dest"
-mv "$tmp" "$dest"
-trap - EXIT
+go_tool_done "$dest"
 say "built kubernetes $version in $(elapsed "$total_start"): $dest"
 printf '%s\n' "$dest"

@@ -7,13 +7,14 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { generateCertificates } from '../../src/server/tls/generate.js';
 import { waitFor } from '../support/control-plane.js';
 import { e2eCluster, type Cluster } from '../support/e2e-cluster.js';
 import { GUARD_ACCOUNT, GUARD_NAMESPACE, installGuard, renderInstall, type InstalledGuard } from '../support/e2e-guard.js';
-import { CATALOG, seedImages, type SeededCatalog } from '../support/images.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { createNamespaces, deploymentYaml, e2eSetUp, seededRegistry, tearDown, TEST_REGISTRY_FLAGS } from '../support/e2e-fixtures.js';
+import type { SeededCatalog } from '../support/images.js';
+import type { TestRegistry } from '../support/registry.js';
 
 const SHOP = 'e2e-shop'; // production
 const DEV = 'e2e-dev';
@@ -40,11 +41,10 @@ let cluster: Cluster;
 let registry: TestRegistry;
 let seeded: SeededCatalog;
 let guard: InstalledGuard;
-let setupError: unknown;
 
 /** Every test fails with the set-up's reason when the cluster or the install could not be had (never skips). */
 function ready(): { cluster: Cluster; guard: InstalledGuard; seeded: SeededCatalog } {
-  if (setupError !== undefined) throw setupError instanceof Error ? setupError : new Error(String(setupError));
+  assertSetUp();
   return { cluster, guard, seeded };
 }
 
@@ -76,43 +76,24 @@ spec:
         volume: {name: rendered-config, mountPath: /config}
 `;
 
-before(
-  async () => {
-    try {
-      cluster = await e2eCluster();
-      registry = await startRegistry();
-      seeded = await seedImages(registry, CATALOG.filter((e) => IMAGES.includes(e.name)));
-      guard = await installGuard(cluster, { extraArgs: ['--insecure-registry', '127.0.0.0/8'] });
-      await cluster.ok(['create', 'namespace', SHOP]);
-      await cluster.ok(['label', 'namespace', SHOP, 'environment=production']);
-      await cluster.ok(['create', 'namespace', DEV]);
-      await cluster.ok(['apply', '-f', '-'], { input: policy(seeded.get('busybox-hardlinks:latest').ref) });
-      for (const ns of [SHOP, DEV]) {
-        await waitFor(
-          `ServiceAccount default in ${ns}`,
-          async () => ((await cluster.kubectl(['get', 'serviceaccount', 'default', '-n', ns])).code === 0 ? true : undefined),
-          { timeoutMs: 30_000 },
-        );
-      }
-      // The policy is watched: wait until it judges (a pod with a shell image is refused in production).
-      await waitFor(
-        'the e2e-shop policy in force',
-        async () => ((await kubectlRun(SHOP, 'probe', seeded.get('debian-full:12').ref, ['--dry-run=server'])).code === 1 ? true : undefined),
-        { timeoutMs: 30_000 },
-      );
-    } catch (error) {
-      setupError = error;
-    }
-  },
-  { timeout: 15 * 60_000 },
-);
+const assertSetUp = e2eSetUp(async () => {
+  cluster = await e2eCluster();
+  ({ registry, seeded } = await seededRegistry(IMAGES));
+  guard = await installGuard(cluster, { extraArgs: TEST_REGISTRY_FLAGS });
+  await createNamespaces(cluster, [SHOP, DEV]);
+  await cluster.ok(['label', 'namespace', SHOP, 'environment=production']);
+  await cluster.ok(['apply', '-f', '-'], { input: policy(seeded.get('busybox-hardlinks:latest').ref) });
+  // The policy is watched: wait until it judges (a pod with a shell image is refused in production).
+  await waitFor(
+    'the e2e-shop policy in force',
+    async () => ((await kubectlRun(SHOP, 'probe', seeded.get('debian-full:12').ref, ['--dry-run=server'])).code === 1 ? true : undefined),
+    { timeoutMs: 30_000 },
+  );
+});
 
 after(async () => {
   await cluster?.kubectl(['delete', 'distrolesspolicy', 'e2e-shop', '--ignore-not-found']);
-  await guard?.uninstall();
-  await cluster?.kubectl(['delete', 'namespace', SHOP, DEV, '--ignore-not-found', '--wait=false']);
-  await registry?.stop();
-  await cluster?.release();
+  await tearDown({ cluster, guard, namespaces: [SHOP, DEV], registry });
 });
 
 function kubectlRun(namespace: string, name: string, image: string, extra: readonly string[] = []) {
@@ -300,23 +281,10 @@ describe('reinvocation: another mutating webhook adds a sidecar after the guard'
   });
 });
 
-const deployment = (name: string, namespace: string, image: string): string => `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}, namespace: ${namespace}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      containers:
-        - {name: main, image: "${image}"}
-`;
-
 describe('workloads: judged at the pod template, and their Pods again when the controllers create them', () => {
   it('a Deployment whose template would be denied is refused at kubectl apply, not later at pod creation', async () => {
     const { cluster, seeded } = ready();
-    const result = await cluster.kubectl(['apply', '-f', '-'], { input: deployment('shell-app', SHOP, seeded.get('debian-full:12').ref) });
+    const result = await cluster.kubectl(['apply', '-f', '-'], { input: deploymentYaml(SHOP, 'shell-app', seeded.get('debian-full:12').ref) });
     assert.equal(result.code, 1, result.stdout);
     assert.match(result.stderr, /admission webhook "validate\.distroless-guard\.io" denied the request: [\s\S]*\[e2e-shop\/noShell\] container "main"/);
     assert.equal((await cluster.kubectl(['get', 'deployment', 'shell-app', '-n', SHOP])).code, 1, 'nothing was stored');
@@ -326,7 +294,7 @@ describe('workloads: judged at the pod template, and their Pods again when the c
     const { cluster, seeded } = ready();
     assert.ok(cluster.controllerManager, 'kube-controller-manager runs');
     const image = seeded.get('distroless-static:nonroot');
-    await cluster.ok(['apply', '-f', '-'], { input: deployment('clean-app', SHOP, image.ref) });
+    await cluster.ok(['apply', '-f', '-'], { input: deploymentYaml(SHOP, 'clean-app', image.ref) });
     const stored = await cluster.json<{ spec: { template: Pod } }>(['get', 'deployment', 'clean-app', '-n', SHOP]);
     assert.equal(stored.spec.template.spec.containers[0]?.image, `${image.ref}@${image.digest}`, 'the template was mutated at apply');
     const pod = await waitFor(

@@ -10,13 +10,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../support/control-plane.js';
 import { e2eCluster, type Cluster } from '../support/e2e-cluster.js';
 import { GUARD_NAMESPACE, installGuard, type GuardReplica, type InstalledGuard } from '../support/e2e-guard.js';
-import { CATALOG, seedImages, type SeededCatalog } from '../support/images.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { createNamespaces, deploymentYaml, e2eSetUp, seededRegistry, tearDown, TEST_REGISTRY_FLAGS } from '../support/e2e-fixtures.js';
+import type { SeededCatalog } from '../support/images.js';
+import type { TestRegistry } from '../support/registry.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const NS = 'e2e-bg-audit';
@@ -39,10 +40,9 @@ let registry: TestRegistry;
 let seeded: SeededCatalog;
 let guard: InstalledGuard;
 let kustomization: string | undefined;
-let setupError: unknown;
 
 function ready(): { cluster: Cluster; guard: InstalledGuard; registry: TestRegistry } {
-  if (setupError !== undefined) throw setupError instanceof Error ? setupError : new Error(String(setupError));
+  assertSetUp();
   return { cluster, guard, registry };
 }
 
@@ -58,98 +58,73 @@ spec:
   mutate: {action: Disabled}
 `;
 
-const deployment = (name: string, image: string): string => `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}, namespace: ${NS}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      containers: [{name: main, image: "${image}"}]
-`;
+const deployment = (name: string, image: string): string => deploymentYaml(NS, name, image);
 
-before(
-  async () => {
-    try {
-      cluster = await e2eCluster();
-      registry = await startRegistry();
-      seeded = await seedImages(registry, CATALOG.filter((e) => IMAGES.includes(e.name)));
-      await cluster.ok(['apply', '-f', join(ROOT, 'test/fixtures/policyreport-crd.yaml')]);
-      for (const crd of ['policyreports.wgpolicyk8s.io', 'clusterpolicyreports.wgpolicyk8s.io'])
-        await cluster.ok(['wait', '--for=condition=Established', '--timeout=60s', `crd/${crd}`]);
-      // As a user opts in: a kustomization of their own over the install, with the component.
-      const dir = await mkdtemp(join(tmpdir(), 'dg-e2e-bg-audit-'));
-      kustomization = dir;
-      const from = (path: string) => relative(dir, join(ROOT, path));
-      await writeFile(join(dir, 'kustomization.yaml'), `resources: [${from('manifests')}]\ncomponents: [${from('manifests/components/background-audit')}]\n`);
-      guard = await installGuard(cluster, { kustomization: relative(ROOT, dir), extraArgs: ['--insecure-registry', '127.0.0.0/8', '--audit-interval', '2s'] });
-      await cluster.ok(['delete', 'dgp', 'default']); // this file's policy alone judges
-      await cluster.ok(['create', 'namespace', NS]);
-      await waitFor(
-        `ServiceAccount default in ${NS}`,
-        async () => ((await cluster.kubectl(['get', 'serviceaccount', 'default', '-n', NS])).code === 0 ? true : undefined),
-        { timeoutMs: 30_000 },
-      );
-      await cluster.ok(['apply', '-f', '-'], { input: policy });
-      const shell = seeded.get('debian-full:12');
-      await waitFor(
-        'the policy in force',
-        async () =>
-          /e2e-bg-audit\/noShell/.test((await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], { input: deployment('probe', shell.ref) })).stderr)
-            ? true
-            : undefined,
-        { timeoutMs: 30_000 },
-      );
-      // Admitted with warnings (DryRun), stored; kube-controller-manager makes their pods.
-      const clean = seeded.get('distroless-static:nonroot');
-      for (const [name, image] of [['shell', shell], ['clean', clean]] as const) {
-        await cluster.ok(['apply', '-f', '-'], { input: deployment(name, image.ref) });
-        const pod = await waitFor(
-          `the pod of ${name}`,
-          async () =>
-            (await cluster.json<{ items: Array<{ metadata: { name: string } }> }>(['get', 'pods', '-n', NS, '-l', `app=${name}`])).items[0]?.metadata.name,
-          { timeoutMs: 60_000 },
-        );
-        // No kubelet runs here: what one would write, running with the digest it pulled.
-        const startedAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-        const containerStatus = {
-          name: 'main',
-          image: image.ref,
-          imageID: `${image.ref.replace(/:[^:/]+$/, '')}@${image.digest}`,
-          ready: true,
-          restartCount: 0,
-          started: true,
-          state: { running: { startedAt } },
-        };
-        await cluster.ok([
-          'patch',
-          'pod',
-          pod,
-          '-n',
-          NS,
-          '--subresource=status',
-          '--type=merge',
-          '-p',
-          JSON.stringify({ status: { phase: 'Running', containerStatuses: [containerStatus] } }),
-        ]);
-      }
-      setupDone = Date.now();
-    } catch (error) {
-      setupError = error;
-    }
-  },
-  { timeout: 15 * 60_000 },
-);
+const assertSetUp = e2eSetUp(async () => {
+  cluster = await e2eCluster();
+  ({ registry, seeded } = await seededRegistry(IMAGES));
+  await cluster.ok(['apply', '-f', join(ROOT, 'test/fixtures/policyreport-crd.yaml')]);
+  for (const crd of ['policyreports.wgpolicyk8s.io', 'clusterpolicyreports.wgpolicyk8s.io'])
+    await cluster.ok(['wait', '--for=condition=Established', '--timeout=60s', `crd/${crd}`]);
+  // As a user opts in: a kustomization of their own over the install, with the component.
+  const dir = await mkdtemp(join(tmpdir(), 'dg-e2e-bg-audit-'));
+  kustomization = dir;
+  const from = (path: string) => relative(dir, join(ROOT, path));
+  await writeFile(join(dir, 'kustomization.yaml'), `resources: [${from('manifests')}]\ncomponents: [${from('manifests/components/background-audit')}]\n`);
+  guard = await installGuard(cluster, { kustomization: relative(ROOT, dir), extraArgs: [...TEST_REGISTRY_FLAGS, '--audit-interval', '2s'] });
+  await cluster.ok(['delete', 'dgp', 'default']); // this file's policy alone judges
+  await createNamespaces(cluster, [NS]);
+  await cluster.ok(['apply', '-f', '-'], { input: policy });
+  const shell = seeded.get('debian-full:12');
+  await waitFor(
+    'the policy in force',
+    async () =>
+      /e2e-bg-audit\/noShell/.test((await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], { input: deployment('probe', shell.ref) })).stderr)
+        ? true
+        : undefined,
+    { timeoutMs: 30_000 },
+  );
+  // Admitted with warnings (DryRun), stored; kube-controller-manager makes their pods.
+  const clean = seeded.get('distroless-static:nonroot');
+  for (const [name, image] of [['shell', shell], ['clean', clean]] as const) {
+    await cluster.ok(['apply', '-f', '-'], { input: deployment(name, image.ref) });
+    const pod = await waitFor(
+      `the pod of ${name}`,
+      async () =>
+        (await cluster.json<{ items: Array<{ metadata: { name: string } }> }>(['get', 'pods', '-n', NS, '-l', `app=${name}`])).items[0]?.metadata.name,
+      { timeoutMs: 60_000 },
+    );
+    // No kubelet runs here: what one would write, running with the digest it pulled.
+    const startedAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const containerStatus = {
+      name: 'main',
+      image: image.ref,
+      imageID: `${image.ref.replace(/:[^:/]+$/, '')}@${image.digest}`,
+      ready: true,
+      restartCount: 0,
+      started: true,
+      state: { running: { startedAt } },
+    };
+    await cluster.ok([
+      'patch',
+      'pod',
+      pod,
+      '-n',
+      NS,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { phase: 'Running', containerStatuses: [containerStatus] } }),
+    ]);
+  }
+  setupDone = Date.now();
+});
 
 after(async () => {
   await guard?.uninstall();
-  await cluster?.kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=false']);
   await cluster?.kubectl(['delete', '-f', join(ROOT, 'test/fixtures/policyreport-crd.yaml'), '--ignore-not-found', '--wait=false']);
-  await registry?.stop();
   if (kustomization !== undefined) await rm(kustomization, { recursive: true, force: true });
-  await cluster?.release();
+  await tearDown({ cluster, namespaces: [NS], registry });
 });
 
 /** The cycles a replica logged as done (with problems or not), and those with problems. */

@@ -11,11 +11,12 @@ import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TLSSocket } from 'node:tls';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { AdmissionregistrationV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { waitFor } from '../support/control-plane.js';
 import { e2eCluster, type Cluster } from '../support/e2e-cluster.js';
 import { GUARD_ACCOUNT, GUARD_NAMESPACE, installGuard, webhookCaBundle, type GuardReplica, type InstalledGuard } from '../support/e2e-guard.js';
+import { createNamespaces, e2eSetUp, tearDown } from '../support/e2e-fixtures.js';
 import { podReview } from '../support/reviews.js';
 
 const NS = 'e2e-certificates';
@@ -30,41 +31,22 @@ const HARDENED = {
 
 let cluster: Cluster;
 let guard: InstalledGuard;
-let setupError: unknown;
 
 function ready(): { cluster: Cluster; guard: InstalledGuard; replicas: readonly GuardReplica[] } {
-  if (setupError !== undefined) throw setupError instanceof Error ? setupError : new Error(String(setupError));
+  assertSetUp();
   return { cluster, guard, replicas: guard.replicas };
 }
 
-before(
-  async () => {
-    try {
-      cluster = await e2eCluster();
-      // Offline: the default policy judges the pod spec only, so no registry is involved in what is measured.
-      // The install as it ships: --certificate-secret and its empty Secret.
-      guard = await installGuard(cluster, { extraArgs: ['--offline', ...LIFETIMES] });
-      await guard.startReplica('guard-1');
-      await cluster.ok(['create', 'namespace', NS]);
-      if (cluster.controllerManager) {
-        await waitFor(
-          `ServiceAccount default in ${NS}`,
-          async () => ((await cluster.kubectl(['get', 'serviceaccount', 'default', '-n', NS])).code === 0 ? true : undefined),
-          { timeoutMs: 60_000 },
-        );
-      }
-    } catch (error) {
-      setupError = error;
-    }
-  },
-  { timeout: 15 * 60_000 },
-);
-
-after(async () => {
-  await guard?.uninstall();
-  await cluster?.kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=false']);
-  await cluster?.release();
+const assertSetUp = e2eSetUp(async () => {
+  cluster = await e2eCluster();
+  // Offline: the default policy judges the pod spec only, so no registry is involved in what is measured.
+  // The install as it ships: --certificate-secret and its empty Secret.
+  guard = await installGuard(cluster, { extraArgs: ['--offline', ...LIFETIMES] });
+  await guard.startReplica('guard-1');
+  await createNamespaces(cluster, [NS], { timeoutMs: 60_000, waitForDefaultAccount: cluster.controllerManager });
 });
+
+after(() => tearDown({ cluster, guard, namespaces: [NS] }));
 
 /** One admission outcome: the serving certificate and its CA when it succeeded, the reason when not. */
 type Outcome = { ok: true; serving: string; ca: string } | { ok: false; error: string };

@@ -6,13 +6,14 @@
  * started with --no-events writes none.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../support/control-plane.js';
 import { e2eCluster, type Cluster } from '../support/e2e-cluster.js';
 import { installGuard, type InstalledGuard } from '../support/e2e-guard.js';
-import { CATALOG, seedImages, type SeededCatalog } from '../support/images.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { createNamespaces, deploymentYaml as deployment, e2eSetUp, seededRegistry, tearDown, TEST_REGISTRY_FLAGS } from '../support/e2e-fixtures.js';
+import type { SeededCatalog } from '../support/images.js';
+import type { TestRegistry } from '../support/registry.js';
 
 const NS = 'e2e-events';
 const DRY_NS = 'e2e-events-dryrun';
@@ -34,10 +35,9 @@ let cluster: Cluster;
 let registry: TestRegistry;
 let seeded: SeededCatalog;
 let guard: InstalledGuard;
-let setupError: unknown;
 
 function ready(): { cluster: Cluster; guard: InstalledGuard; seeded: SeededCatalog } {
-  if (setupError !== undefined) throw setupError instanceof Error ? setupError : new Error(String(setupError));
+  assertSetUp();
   return { cluster, guard, seeded };
 }
 
@@ -58,57 +58,25 @@ spec:
   mutate: {action: Disabled}
 `;
 
-const deployment = (namespace: string, name: string, image: string): string => `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}, namespace: ${namespace}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      containers: [{name: main, image: "${image}"}]
-`;
-
-before(
-  async () => {
-    try {
-      cluster = await e2eCluster();
-      registry = await startRegistry();
-      seeded = await seedImages(registry, CATALOG.filter((e) => IMAGES.includes(e.name)));
-      guard = await installGuard(cluster, { extraArgs: ['--insecure-registry', '127.0.0.0/8'] });
-      // The installed default policy (DryRun everywhere) would add its own Events on the same objects, and share
-      // their spam budget: only this file's policies judge here.
-      await cluster.ok(['delete', 'dgp', 'default']);
-      for (const ns of [NS, DRY_NS]) {
-        await cluster.ok(['create', 'namespace', ns]);
-        await waitFor(
-          `ServiceAccount default in ${ns}`,
-          async () => ((await cluster.kubectl(['get', 'serviceaccount', 'default', '-n', ns])).code === 0 ? true : undefined),
-          { timeoutMs: 30_000 },
-        );
-      }
-      await cluster.ok(['apply', '-f', '-'], { input: policy('e2e-events-enforce', 'Enforce', NS) });
-      await cluster.ok(['apply', '-f', '-'], { input: policy('e2e-events-dryrun', 'DryRun', DRY_NS) });
-      const shell = seeded.get('debian-full:12').ref;
-      await waitFor('both policies in force', async () => {
-        const denied = await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], { input: deployment(NS, 'probe', shell) });
-        const warned = await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], { input: deployment(DRY_NS, 'probe', shell) });
-        return denied.code === 1 && /e2e-events-dryrun\/noShell/.test(warned.stderr) ? true : undefined;
-      }, { timeoutMs: 30_000 });
-    } catch (error) {
-      setupError = error;
-    }
-  },
-  { timeout: 15 * 60_000 },
-);
-
-after(async () => {
-  await guard?.uninstall();
-  await cluster?.kubectl(['delete', 'namespace', NS, DRY_NS, '--ignore-not-found', '--wait=false']);
-  await registry?.stop();
-  await cluster?.release();
+const assertSetUp = e2eSetUp(async () => {
+  cluster = await e2eCluster();
+  ({ registry, seeded } = await seededRegistry(IMAGES));
+  guard = await installGuard(cluster, { extraArgs: TEST_REGISTRY_FLAGS });
+  // The installed default policy (DryRun everywhere) would add its own Events on the same objects, and share
+  // their spam budget: only this file's policies judge here.
+  await cluster.ok(['delete', 'dgp', 'default']);
+  await createNamespaces(cluster, [NS, DRY_NS]);
+  await cluster.ok(['apply', '-f', '-'], { input: policy('e2e-events-enforce', 'Enforce', NS) });
+  await cluster.ok(['apply', '-f', '-'], { input: policy('e2e-events-dryrun', 'DryRun', DRY_NS) });
+  const shell = seeded.get('debian-full:12').ref;
+  await waitFor('both policies in force', async () => {
+    const denied = await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], { input: deployment(NS, 'probe', shell) });
+    const warned = await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], { input: deployment(DRY_NS, 'probe', shell) });
+    return denied.code === 1 && /e2e-events-dryrun\/noShell/.test(warned.stderr) ? true : undefined;
+  }, { timeoutMs: 30_000 });
 });
+
+after(() => tearDown({ cluster, guard, namespaces: [NS, DRY_NS], registry }));
 
 /** The Events on one object, as `kubectl get events` lists them. */
 async function eventsOn(namespace: string, kind: string, name: string): Promise<CoreEvent[]> {

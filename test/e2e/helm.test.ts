@@ -12,14 +12,15 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { waitFor } from '../support/control-plane.js';
 import { e2eCluster, type Cluster } from '../support/e2e-cluster.js';
 import { GUARD_NAMESPACE, installGuard, webhookCaBundle, type InstalledGuard, type KubeDoc } from '../support/e2e-guard.js';
+import { createNamespaces, e2eSetUp, seededRegistry, tearDown, TEST_REGISTRY_FLAGS } from '../support/e2e-fixtures.js';
 import { CHART, helm, parseObjects, ROOT } from '../support/helm.js';
-import { CATALOG, seedImages, type SeededCatalog } from '../support/images.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import type { SeededCatalog } from '../support/images.js';
+import type { TestRegistry } from '../support/registry.js';
 
 const APPS = 'e2e-helm-apps';
 const RELEASE = 'distroless-guard';
@@ -32,10 +33,9 @@ let registry: TestRegistry;
 let seeded: SeededCatalog;
 let guard: InstalledGuard;
 let plugins: string;
-let setupError: unknown;
 
 function ready(): { cluster: Cluster; guard: InstalledGuard; seeded: SeededCatalog } {
-  if (setupError !== undefined) throw setupError instanceof Error ? setupError : new Error(String(setupError));
+  assertSetUp();
   return { cluster, guard, seeded };
 }
 
@@ -74,43 +74,27 @@ async function valuesFile(): Promise<string> {
   return file;
 }
 
-before(
-  async () => {
-    try {
-      cluster = await e2eCluster();
-      registry = await startRegistry();
-      seeded = await seedImages(registry, CATALOG.filter((e) => IMAGES.includes(e.name)));
-      plugins = await postRendererPlugin();
-      const values = await valuesFile();
-      guard = await installGuard(cluster, {
-        extraArgs: ['--insecure-registry', '127.0.0.0/8'],
-        // What `helm install` will store: the same chart, values and post-renderer, rendered without installing.
-        render: async (port) =>
-          parseObjects(await helmOk(['template', RELEASE, CHART, '-n', GUARD_NAMESPACE, '--include-crds', '-f', values, ...renderer(port)])) as KubeDoc[],
-        install: async (port) => void (await helmOk(['install', RELEASE, CHART, '-n', GUARD_NAMESPACE, '--create-namespace', '-f', values, ...renderer(port)])),
-      });
-      await cluster.ok(['create', 'namespace', APPS]);
-      await waitFor(
-        `ServiceAccount default in ${APPS}`,
-        async () => ((await cluster.kubectl(['get', 'serviceaccount', 'default', '-n', APPS])).code === 0 ? true : undefined),
-        { timeoutMs: 30_000 },
-      );
-    } catch (error) {
-      setupError = error;
-    }
-  },
-  { timeout: 15 * 60_000 },
-);
+const assertSetUp = e2eSetUp(async () => {
+  cluster = await e2eCluster();
+  ({ registry, seeded } = await seededRegistry(IMAGES));
+  plugins = await postRendererPlugin();
+  const values = await valuesFile();
+  guard = await installGuard(cluster, {
+    extraArgs: TEST_REGISTRY_FLAGS,
+    // What `helm install` will store: the same chart, values and post-renderer, rendered without installing.
+    render: async (port) =>
+      parseObjects(await helmOk(['template', RELEASE, CHART, '-n', GUARD_NAMESPACE, '--include-crds', '-f', values, ...renderer(port)])) as KubeDoc[],
+    install: async (port) => void (await helmOk(['install', RELEASE, CHART, '-n', GUARD_NAMESPACE, '--create-namespace', '-f', values, ...renderer(port)])),
+  });
+  await createNamespaces(cluster, [APPS]);
+});
 
 after(async () => {
   // helm uninstall first (what a user runs), then whatever the e2e install added (the TLS Secret, the namespace).
   if (guard !== undefined)
     await helm(['uninstall', RELEASE, '-n', GUARD_NAMESPACE, '--ignore-not-found', '--kubeconfig', cluster.kubeconfigPath], { HELM_PLUGINS: plugins });
-  await guard?.uninstall();
-  await cluster?.kubectl(['delete', 'namespace', APPS, '--ignore-not-found', '--wait=false']);
   if (plugins !== undefined) await rm(plugins, { recursive: true, force: true });
-  await registry?.stop();
-  await cluster?.release();
+  await tearDown({ cluster, guard, namespaces: [APPS], registry });
 });
 
 describe('helm install on the real control plane', () => {

@@ -8,14 +8,15 @@
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../support/control-plane.js';
 import { e2eCluster, type Cluster } from '../support/e2e-cluster.js';
 import { GUARD_NAMESPACE, installGuard, type GuardReplica, type InstalledGuard } from '../support/e2e-guard.js';
-import { CATALOG, seedImages, type SeededCatalog } from '../support/images.js';
+import { createNamespaces, e2eSetUp, seededRegistry, tearDown, TEST_REGISTRY_FLAGS } from '../support/e2e-fixtures.js';
+import type { SeededCatalog } from '../support/images.js';
 import { parseExposition } from '../support/prometheus.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import type { TestRegistry } from '../support/registry.js';
 
 const NS = 'e2e-policies';
 const POLICY = 'e2e-policies';
@@ -42,11 +43,10 @@ let cluster: Cluster;
 let registry: TestRegistry;
 let seeded: SeededCatalog;
 let guard: InstalledGuard;
-let setupError: unknown;
 
 /** Every test fails with the set-up's reason when the cluster or the install could not be had (never skips). */
 function ready(): { cluster: Cluster; guard: InstalledGuard; seeded: SeededCatalog } {
-  if (setupError !== undefined) throw setupError instanceof Error ? setupError : new Error(String(setupError));
+  assertSetUp();
   return { cluster, guard, seeded };
 }
 
@@ -63,32 +63,16 @@ const DRY_RUN = policyYaml(`  mode: DryRun
     noPrivilegeEscalation: {action: Disabled}
 `);
 
-before(
-  async () => {
-    try {
-      cluster = await e2eCluster();
-      registry = await startRegistry();
-      seeded = await seedImages(registry, CATALOG.filter((e) => IMAGES.includes(e.name)));
-      guard = await installGuard(cluster, { extraArgs: ['--insecure-registry', '127.0.0.0/8'] });
-      await cluster.ok(['create', 'namespace', NS]);
-      await waitFor(
-        `ServiceAccount default in ${NS}`,
-        async () => ((await cluster.kubectl(['get', 'serviceaccount', 'default', '-n', NS])).code === 0 ? true : undefined),
-        { timeoutMs: 30_000 },
-      );
-    } catch (error) {
-      setupError = error;
-    }
-  },
-  { timeout: 15 * 60_000 },
-);
+const assertSetUp = e2eSetUp(async () => {
+  cluster = await e2eCluster();
+  ({ registry, seeded } = await seededRegistry(IMAGES));
+  guard = await installGuard(cluster, { extraArgs: TEST_REGISTRY_FLAGS });
+  await createNamespaces(cluster, [NS]);
+});
 
 after(async () => {
   for (const r of guard?.replicas ?? []) if (r.pid !== undefined) signal(r.pid, 'SIGCONT');
-  await guard?.uninstall();
-  await cluster?.kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=false']);
-  await registry?.stop();
-  await cluster?.release();
+  await tearDown({ cluster, guard, namespaces: [NS], registry });
 });
 
 function signal(pid: number, name: NodeJS.Signals): void {

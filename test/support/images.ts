@@ -182,6 +182,21 @@ const deletionFacts = (shells: readonly string[]): ExpectedFacts =>
 /** The names of the dash+bash layer: both binaries, bash's rbash symlink, dash's /bin/sh symlink (merged-usr). */
 const DASH_AND_BASH = ['/usr/bin/bash', '/usr/bin/dash', '/usr/bin/rbash', '/usr/bin/sh'] as const;
 
+/** Facts of the images built on the merged-usr Debian 12 layer (its shells, apt and dpkg; root), with their runtimes. */
+const debianFullFacts = (runtimes: ExpectedPlatformFacts['runtimes']): ExpectedFacts =>
+  single({
+    shells: DASH_AND_BASH,
+    packageManagers: ['apt', 'apt-get', 'dpkg'],
+    user: { configured: '', uid: 0, gid: 0, name: 'root' },
+    nonRoot: false,
+    hasTmpDir: true,
+    debugVariant: false,
+    distroless: false,
+    base: 'Debian GNU/Linux 12 (bookworm)',
+    distribution: DEBIAN_12,
+    runtimes,
+  });
+
 const LONG_DIR = `opt/${'deeply-nested-directory-name/'.repeat(5)}bin`;
 
 export const CATALOG: readonly CatalogEntry[] = [
@@ -237,18 +252,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     tag: '12',
     about:
       'a merged-usr Debian 12 with bash, dash, apt and dpkg, reached through /bin -> usr/bin, among data files named like them',
-    expected: single({
-      shells: ['/usr/bin/bash', '/usr/bin/dash', '/usr/bin/rbash', '/usr/bin/sh'],
-      packageManagers: ['apt', 'apt-get', 'dpkg'],
-      user: { configured: '', uid: 0, gid: 0, name: 'root' },
-      nonRoot: false,
-      hasTmpDir: true,
-      debugVariant: false,
-      distroless: false,
-      base: 'Debian GNU/Linux 12 (bookworm)',
-      distribution: DEBIAN_12,
-      runtimes: [DEBIAN_GLIBC],
-    }),
+    expected: debianFullFacts([DEBIAN_GLIBC]),
     build: async (shared) => buildImage({ layers: [await shared.debianFull()], config: { User: '', Cmd: ['bash'] } }),
   },
   {
@@ -257,18 +261,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     tag: '3.11',
     about:
       'Debian 12 with Python from its packages (/usr/bin/python3 -> python3.11) on top: the fix names distroless python3, not static',
-    expected: single({
-      shells: ['/usr/bin/bash', '/usr/bin/dash', '/usr/bin/rbash', '/usr/bin/sh'],
-      packageManagers: ['apt', 'apt-get', 'dpkg'],
-      user: { configured: '', uid: 0, gid: 0, name: 'root' },
-      nonRoot: false,
-      hasTmpDir: true,
-      debugVariant: false,
-      distroless: false,
-      base: 'Debian GNU/Linux 12 (bookworm)',
-      distribution: DEBIAN_12,
-      runtimes: [DEBIAN_GLIBC, { name: 'python', version: '3.11', path: '/usr/bin/python3.11' }],
-    }),
+    expected: debianFullFacts([DEBIAN_GLIBC, { name: 'python', version: '3.11', path: '/usr/bin/python3.11' }]),
     build: async (shared) =>
       buildImage({
         layers: [await shared.debianFull(), await upper(await pythonTree(), 'python3.11 from Debian 12')],
