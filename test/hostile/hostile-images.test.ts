@@ -23,6 +23,7 @@ import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { podReview } from '../support/reviews.js';
 import { exe, file, symlink } from '../support/tree.js';
 import { strictPolicy } from '../support/policies.js';
+import { loopbackServeArgs } from '../support/serve-fixture.js';
 
 const LAUNCHER = resolve(import.meta.dirname, '../../bin/distroless-guard');
 /** The Deployment's memory limit (manifests/base/deployment.yaml). */
@@ -236,14 +237,7 @@ async function startServe(): Promise<number> {
     LAUNCHER,
     [
       'serve',
-      '--port',
-      '0',
-      '--metrics-port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--certs-dir',
-      join(dir, 'certs'),
+      ...loopbackServeArgs(dir),
       '--policy',
       join(dir, 'policy.yaml'),
       '--max-layer-size',

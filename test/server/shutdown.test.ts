@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { apiserverClient, type HttpsReply } from '../support/https-client.js';
 import { podReview, podSpec } from '../support/reviews.js';
+import { loopbackServeArgs } from '../support/serve-fixture.js';
 
 /**
  * SIGTERM to a real `serve` process with a review in flight (its image's registry answers slowly): the review is
@@ -53,14 +54,7 @@ async function startChild(extra: readonly string[] = []): Promise<number> {
     LAUNCHER,
     [
       'serve',
-      '--port',
-      '0',
-      '--metrics-port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--certs-dir',
-      join(dir, 'certs'),
+      ...loopbackServeArgs(dir),
       '--shutdown-delay',
       '1s',
       '--insecure-registry',

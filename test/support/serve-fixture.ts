@@ -37,6 +37,11 @@ export interface TestServerOptions {
   readonly loopbackRegistries?: boolean;
 }
 
+/** `serve` on free loopback ports (webhook and metrics) with development certificates in DIR/certs. */
+export function loopbackServeArgs(dir: string): string[] {
+  return ['--port', '0', '--metrics-port', '0', '--host', '127.0.0.1', '--certs-dir', join(dir, 'certs')];
+}
+
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'dg-serve-'));
   const files = { ...options.files, ...(options.policy === undefined ? {} : { 'policy.yaml': options.policy }) };
@@ -46,14 +51,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const loopback = options.loopbackRegistries === false ? [] : ['--insecure-registry', '127.0.0.0/8', '--insecure-registry', 'localhost'];
   const serve = await startServe(
     [
-      '--port',
-      '0',
-      '--metrics-port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--certs-dir',
-      join(dir, 'certs'),
+      ...loopbackServeArgs(dir),
       ...policyArgs,
       '--log-level',
       options.logLevel ?? 'silent',
