@@ -17,7 +17,7 @@ export const DEFAULT_MAX_IMAGES_FLAG = '64';
 /** serve's flags; --log-level's default comes from the Deployment's environment (LOG_LEVEL), --namespace's at start (kube/own-namespace.ts). */
 function serveFlags(env: NodeJS.ProcessEnv) {
   return {
-    port: { type: 'string', value: 'PORT', default: '8443', help: 'HTTPS port of the webhook (0: any free port)' },
+    port: { type: 'string', value: 'PORT', default: '8443', help: 'HTTPS port of the webhook (0 picks a free port)' },
     host: { type: 'string', value: 'ADDRESS', default: '0.0.0.0', help: 'address to listen on' },
     policy: { type: 'string', value: 'FILE', help: "DistrolessPolicy documents (default: the cluster's DistrolessPolicy objects, else the embedded default)" },
     'policy-reload-interval': { type: 'string', value: 'DURATION', default: '2s', help: 'how often --policy FILE is re-read (a bad edit keeps the last good policies)' },

@@ -36,7 +36,7 @@ describe('platformMatches, as containerd normalises platforms', () => {
     ['an explicit variant must match', 'linux/arm/v6', 'linux/arm/v7', false],
     ['x86_64 is amd64', 'linux/x86_64', 'linux/amd64', true],
     ['aarch64 is arm64', 'linux/aarch64', 'linux/arm64/v8', true],
-    ['no variant asked: any variant of amd64', 'linux/amd64', 'linux/amd64/v3', true],
+    ['no variant asked, every variant of amd64 matches', 'linux/amd64', 'linux/amd64/v3', true],
   ];
   for (const [name, wanted, actual, want] of cases) {
     it(`${name}: ${wanted} ${want ? 'runs' : 'does not run'} ${actual}`, () => assert.equal(platformMatches(p(wanted), p(actual)), want));
