@@ -34,6 +34,17 @@ function harness(options: { ttlMs?: number } = {}) {
   };
 }
 
+
+/** A tag resolved as sha256:a, then past its TTL with the registry down: its first failed refresh has been answered. */
+async function harnessInOutage(): Promise<ReturnType<typeof harness>> {
+  const h = harness();
+  h.answer('sha256:a');
+  await h.resolve();
+  h.advance(TTL + 1);
+  h.fail(outage());
+  await h.resolve();
+  return h;
+}
 describe('tag cache: a resolved tag serves for its TTL, keyed by access', () => {
   it('the first resolution asks the registry; later ones within the TTL do not', async () => {
     const h = harness();
@@ -112,12 +123,7 @@ describe('tag cache: registry outages', () => {
   });
 
   it('after the first failed refresh nobody waits on the registry: stale at once, retries in the background', async () => {
-    const h = harness();
-    h.answer('sha256:a');
-    await h.resolve();
-    h.advance(TTL + 1);
-    h.fail(outage());
-    await h.resolve();
+    const h = await harnessInOutage();
     const before = h.calls();
     h.advance(1_000);
     await h.resolve(); // within the retry interval: not even a background call
@@ -130,12 +136,7 @@ describe('tag cache: registry outages', () => {
   });
 
   it('the registry back: the next refresh clears the outage', async () => {
-    const h = harness();
-    h.answer('sha256:a');
-    await h.resolve();
-    h.advance(TTL + 1);
-    h.fail(outage());
-    await h.resolve();
+    const h = await harnessInOutage();
     h.advance(10_000);
     h.answer('sha256:b');
     await h.resolve();
@@ -144,12 +145,7 @@ describe('tag cache: registry outages', () => {
   });
 
   it('past max-stale the outage is an error again (failurePolicy decides)', async () => {
-    const h = harness();
-    h.answer('sha256:a');
-    await h.resolve();
-    h.advance(TTL + 1);
-    h.fail(outage());
-    await h.resolve();
+    const h = await harnessInOutage();
     h.advance(MAX_STALE);
     await assert.rejects(h.resolve(), (e: unknown) => e instanceof RegistryError && e.code === 'unavailable' && /past the allowed staleness/.test(e.message));
   });
